@@ -1,0 +1,1 @@
+"""Dagster assets that land Dixa conversations and messages in Parquet and DuckDB."""

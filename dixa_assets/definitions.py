@@ -1,0 +1,53 @@
+"""The code location: ``defs`` is what ``dagster dev``, ``dg`` and the CLI load."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+)
+
+from .exports_api import DEFAULT_BASE_URL
+from .io_manager import DixaLakeIOManager
+from .partitions import daily_partitions
+from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
+from .resources import DixaExportsResource
+from .settings import Settings
+
+DAILY_JOB = "dixa_daily_job"
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    """Everything of the project for one set of settings (tests build several)."""
+    partitions_def = daily_partitions(settings)
+    raw_assets = [build_raw_asset(export, partitions_def) for export in RAW_EXPORTS]
+    daily_job = define_asset_job(
+        DAILY_JOB,
+        selection=AssetSelection.groups(RAW_GROUP),
+        partitions_def=partitions_def,
+        description="Fetch one day of Dixa conversations and messages into the Parquet lake.",
+    )
+    return Definitions(
+        assets=raw_assets,
+        jobs=[daily_job],
+        schedules=[
+            # Runs shortly after each day ends in DIXA_TIMEZONE, for the day that just ended.
+            build_schedule_from_partitioned_job(daily_job, minute_of_hour=30)
+        ],
+        resources={
+            "dixa": DixaExportsResource(
+                api_token=EnvVar("DIXA_API_TOKEN"),
+                base_url=os.environ.get("DIXA_API_BASE_URL") or DEFAULT_BASE_URL,
+                requests_per_minute=float(os.environ.get("DIXA_REQUESTS_PER_MINUTE") or 10),
+            ),
+            "dixa_lake": DixaLakeIOManager(base_dir=settings.data_dir),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

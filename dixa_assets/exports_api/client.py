@@ -1,0 +1,404 @@
+"""An HTTP client for the Dixa Exports API: windows in, JSON records out.
+
+It knows HTTP, the API's query rules and its failure modes, and nothing of Dagster. Callers give
+half-open windows of any length; the client splits them to the API's 31-day limit, pads the bounds
+(see :mod:`.windows`), runs the pieces with bounded concurrency under one pacer, retries what is
+transient, fails at once on what is not, and filters the answer back to the exact window.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import httpx
+import orjson
+
+from .errors import (
+    AuthenticationError,
+    InsecureTransportError,
+    MalformedResponse,
+    RequestRejected,
+    RetriesExhausted,
+)
+from .rate_limit import RequestPacer
+from .windows import MAX_WINDOW_DAYS, Window
+
+DEFAULT_BASE_URL = "https://exports.dixa.io"
+MAX_CSIDS_PER_REQUEST = 10
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+EXCERPT_CHARS = 200
+
+Record = dict[str, Any]
+
+
+class Endpoint(StrEnum):
+    CONVERSATIONS = "/v1/conversation_export"
+    MESSAGES = "/v1/message_export"
+
+
+@dataclass
+class CallMetrics:
+    """What the calls of one client cost; the assets report these as metadata."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    waited_seconds: float = 0.0
+    records: int = 0
+    dropped_outside_window: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "waited_seconds": round(self.waited_seconds, 3),
+            "records": self.records,
+            "dropped_outside_window": self.dropped_outside_window,
+            "status_counts": dict(sorted(self.status_counts.items())),
+        }
+
+
+@dataclass(frozen=True)
+class Export:
+    """The records of one logical export (all pieces of its window), in the API's order."""
+
+    records: list[Record]
+    requests: int
+    dropped_outside_window: int
+    dropped_ids: list[Any]
+
+
+class ExportsClient:
+    """A thread-safe client for both export endpoints.
+
+    Args:
+        token: the Exports API token, sent as ``Authorization: Bearer``; never logged.
+        base_url: ``https://exports.dixa.io`` in production, the simulator in tests.
+        timeout_s: read timeout of one request; a whole 31-day export can take a while.
+        max_attempts: tries per request for transient failures (429, 5xx, timeouts, drops).
+        backoff_s / max_backoff_s: exponential backoff with full jitter between tries when the
+            server gives no ``Retry-After``.
+        requests_per_minute / burst: the client-side pace (see :class:`RequestPacer`).
+        max_concurrency: requests in flight at once within this client.
+        max_window_days: the API's limit on one query's span.
+        allow_insecure_http: permit ``http://`` to a host other than loopback.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout_s: float = 300.0,
+        max_attempts: int = 6,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        requests_per_minute: float | None = 10.0,
+        burst: int = 1,
+        max_concurrency: int = 2,
+        max_window_days: int = MAX_WINDOW_DAYS,
+        allow_insecure_http: bool = False,
+        logger: logging.Logger | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not token:
+            raise AuthenticationError(
+                "No Dixa Exports API token is set: export DIXA_API_TOKEN "
+                "(Dixa Settings -> Integrations -> API tokens)."
+            )
+        url = httpx.URL(base_url)
+        if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+            raise InsecureTransportError(
+                f"Refusing to send the API token in clear text to {url.host}: use https, or "
+                "allow insecure HTTP explicitly."
+            )
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_concurrency),
+        )
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._max_concurrency = max_concurrency
+        self._max_window_days = max_window_days
+        self._pacer = RequestPacer(requests_per_minute, burst, sleep=sleep)
+        self._sleep = sleep
+        self._log = logger or logging.getLogger(__name__)
+        self._lock = threading.Lock()
+        self.metrics = CallMetrics()
+
+    def __enter__(self) -> ExportsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def conversations(
+        self,
+        *,
+        updated: Window | None = None,
+        created: Window | None = None,
+        closed: Window | None = None,
+        last_message_created: Window | None = None,
+        csids: Sequence[int] | None = None,
+    ) -> Export:
+        """Conversations matching every given filter (current state of each).
+
+        At most one window may be longer than the API's limit: it is the one split into pieces.
+        ``csids`` are sent ten at a time, the API's maximum.
+        """
+        windows = {
+            "updated": updated,
+            "created": created,
+            "closed": closed,
+            "last_message_created": last_message_created,
+        }
+        given = {name: w for name, w in windows.items() if w is not None}
+        if not given and not csids:
+            raise ValueError("the API needs a window or a list of csids")
+        if csids:
+            if given:
+                raise ValueError("csids are exported on their own, without windows")
+            size = MAX_CSIDS_PER_REQUEST
+            chunks = [csids[i : i + size] for i in range(0, len(csids), size)]
+            queries = [({"csids": ",".join(str(int(c)) for c in chunk)}, {}) for chunk in chunks]
+            return self._export(Endpoint.CONVERSATIONS, queries)
+        return self._export(Endpoint.CONVERSATIONS, self._window_queries(given))
+
+    def messages(self, *, created: Window) -> Export:
+        """Messages whose own ``created_at`` falls in ``created``."""
+        return self._export(Endpoint.MESSAGES, self._window_queries({"created": created}))
+
+    def pieces(self, window: Window) -> list[Window]:
+        """``window`` cut into pieces that each fit one request."""
+        return window.split(self._max_window_days)
+
+    def stream(
+        self, pieces: Sequence[Window], fetch: Callable[[Window], Export]
+    ) -> Iterator[tuple[Window, Export]]:
+        """``fetch`` each piece, at most ``max_concurrency`` in flight, yielding in order.
+
+        Only the pieces in flight and the one being consumed are held, so a caller that turns
+        each answer into a compact table keeps memory bounded by a few windows, not the range.
+        """
+        with ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="dixa-piece") as pool:
+            pending: deque[tuple[Window, Future[Export]]] = deque()
+            remaining = iter(pieces)
+            for piece in remaining:
+                pending.append((piece, pool.submit(fetch, piece)))
+                if len(pending) >= self._max_concurrency:
+                    break
+            while pending:
+                piece, future = pending.popleft()
+                answer = future.result()
+                next_piece = next(remaining, None)
+                if next_piece is not None:
+                    pending.append((next_piece, pool.submit(fetch, next_piece)))
+                yield piece, answer
+
+    def _window_queries(
+        self, windows: Mapping[str, Window]
+    ) -> list[tuple[dict[str, str], dict[str, Window]]]:
+        """One (params, filters) per request: the long window split, the others repeated."""
+        limit = self._max_window_days
+        long = [name for name, w in windows.items() if len(w.split(limit)) > 1]
+        if len(long) > 1:
+            raise ValueError(f"only one window may exceed {limit} days, got {long}")
+        axis = long[0] if long else next(iter(windows))
+        queries = []
+        for piece in windows[axis].split(limit):
+            filters = {**windows, axis: piece}
+            params: dict[str, str] = {}
+            for name, window in filters.items():
+                after, before = window.request_bounds()
+                params[f"{name}_after"] = str(after)
+                params[f"{name}_before"] = str(before)
+            queries.append((params, {f"{name}_at": w for name, w in filters.items()}))
+        return queries
+
+    def _export(
+        self,
+        endpoint: Endpoint,
+        queries: Sequence[tuple[dict[str, str], dict[str, Window]]],
+    ) -> Export:
+        workers = min(self._max_concurrency, len(queries))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dixa-export") as pool:
+            answers = list(pool.map(lambda q: self._get_records(endpoint, q[0]), queries))
+        records: list[Record] = []
+        dropped: list[Any] = []
+        for (_, filters), answer in zip(queries, answers, strict=True):
+            kept, outside = _keep_inside(answer, filters)
+            records.extend(kept)
+            dropped.extend(r.get("id") for r in outside)
+        with self._lock:
+            self.metrics.records += len(records)
+            self.metrics.dropped_outside_window += len(dropped)
+        if dropped:
+            self._log.warning(
+                "%s returned %d record(s) outside the requested window; not kept. ids: %s",
+                endpoint.value,
+                len(dropped),
+                dropped[:10],
+            )
+        return Export(records, len(queries), len(dropped), dropped)
+
+    def _get_records(self, endpoint: Endpoint, params: dict[str, str]) -> list[Record]:
+        """One request, with retries; the decoded JSON array."""
+        where = f"{endpoint.value} {_describe(params)}"
+        last_problem = ""
+        for attempt in range(1, self._max_attempts + 1):
+            waited = self._pacer.acquire()
+            started = time.perf_counter()
+            retry_after: float | None = None
+            try:
+                response = self._http.get(endpoint.value, params=params)
+                body = response.content
+            except httpx.TransportError as exc:  # timeouts, refused, dropped mid-body
+                self._record(waited, started, 0, type(exc).__name__)
+                last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                self._record(waited, started, len(body), str(status))
+                if status == 200:
+                    try:
+                        return _decode_array(body, where)
+                    except orjson.JSONDecodeError as exc:  # truncated in transit: try again
+                        last_problem = f"invalid JSON ({exc}): {_excerpt(body)}"
+                elif status in (401, 403):
+                    raise AuthenticationError(
+                        f"The Dixa Exports API refused the token (HTTP {status}) on {where}. "
+                        "Check DIXA_API_TOKEN: it must be a valid admin API token "
+                        "(Dixa Settings -> Integrations -> API tokens)."
+                    )
+                elif status in RETRYABLE_STATUS:
+                    retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+                    last_problem = f"HTTP {status}: {_excerpt(body)}"
+                else:
+                    raise RequestRejected(
+                        f"The Dixa Exports API rejected {where} with HTTP {status}: "
+                        f"{_excerpt(body)}",
+                        status,
+                    )
+            if attempt == self._max_attempts:
+                break
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if retry_after is not None:
+                self._pacer.defer(retry_after)
+            self._log.warning(
+                "%s failed (%s); attempt %d of %d, retrying in %.1fs",
+                where,
+                last_problem,
+                attempt,
+                self._max_attempts,
+                delay,
+            )
+            with self._lock:
+                self.metrics.retries += 1
+                self.metrics.waited_seconds += delay
+            self._sleep(delay)
+        raise RetriesExhausted(
+            f"{where} failed {self._max_attempts} times; last: {last_problem}. "
+            "The API may be down or rate limiting hard: try again later."
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff: spreads retries of concurrent callers apart."""
+        return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2 ** (attempt - 1)))
+
+    def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
+        with self._lock:
+            m = self.metrics
+            m.requests += 1
+            m.bytes += size
+            m.seconds += time.perf_counter() - started
+            m.waited_seconds += waited
+            m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
+
+
+def _decode_array(body: bytes, where: str) -> list[Record]:
+    data = orjson.loads(body)
+    if not isinstance(data, list):
+        raise MalformedResponse(
+            f"{where} answered 200 with a JSON {type(data).__name__}, not an array: "
+            f"{_excerpt(body)}"
+        )
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise MalformedResponse(
+                f"{where}: item {index} of the array is a JSON {type(item).__name__}, "
+                f"not an object: {_excerpt(orjson.dumps(item))}"
+            )
+    return data
+
+
+def _keep_inside(
+    records: Iterable[Record], filters: Mapping[str, Window]
+) -> tuple[list[Record], list[Record]]:
+    """Split records into those inside every half-open window and the rest."""
+    kept: list[Record] = []
+    outside: list[Record] = []
+    checks = [(name, w.start_ms, w.end_ms) for name, w in filters.items()]
+    for record in records:
+        inside = True
+        for name, start, end in checks:
+            value = record.get(name)
+            if not isinstance(value, int | float) or not start <= value < end:
+                inside = False
+                break
+        (kept if inside else outside).append(record)
+    return kept, outside
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe(params: Mapping[str, str]) -> str:
+    return "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:EXCERPT_CHARS].decode("utf-8", errors="replace").replace("\n", " ")
+    return repr(text + ("..." if len(body) > EXCERPT_CHARS else ""))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

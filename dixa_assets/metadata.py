@@ -1,0 +1,53 @@
+"""Dagster metadata built from our Arrow schemas and tables: what the UI shows about an asset."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
+
+PREVIEW_ROWS = 10
+PREVIEW_CELL_CHARS = 40
+
+
+def column_schema(schema: pa.Schema) -> TableSchema:
+    """The Dagster column schema of an Arrow schema, with descriptions and nullability."""
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=field.name,
+                type=str(field.type),
+                description=(field.metadata or {}).get(b"description", b"").decode() or None,
+                constraints=TableColumnConstraints(nullable=field.nullable),
+            )
+            for field in schema
+        ]
+    )
+
+
+def preview(df: pd.DataFrame, columns: Sequence[str]) -> MetadataValue:
+    """A small Markdown table of the first rows, cells shortened, for the materialization page."""
+    head = df.loc[:, list(columns)].head(PREVIEW_ROWS)
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for row in head.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:
+    """How many records carry each field the reference does not list."""
+    counts: Counter[str] = Counter()
+    for text in pc.drop_null(table.column(column)).to_pylist():
+        counts.update(orjson.loads(text).keys())
+    return dict(sorted(counts.items()))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None or value is pd.NA else str(value)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"

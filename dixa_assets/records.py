@@ -1,0 +1,282 @@
+"""JSON records of an export -> one Arrow table of its declared schema.
+
+Conversion is column by column: each field's values are gathered once and handed to pyarrow,
+which converts them in C++. Python touches individual values only for the nested fields whose
+shapes vary (``ratings``, ``custom_fields``, ``tags_info``), for JSON-kept fields, and to explain
+a value that does not fit: such an error names the field, the record and where it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .schemas import (
+    ARROW_TYPES,
+    CUSTOM_FIELD,
+    RATING,
+    RATING_TIMESTAMPS,
+    TAG_INFO,
+    TIMESTAMP_TYPE,
+    Kind,
+    TableSpec,
+)
+
+Record = dict[str, Any]
+
+
+class MalformedRecordError(ValueError):
+    """A record whose field cannot be stored without loss; says which, where and why."""
+
+    def __init__(self, where: str, field: str, index: int, record_id: Any, problem: str) -> None:
+        super().__init__(
+            f"Malformed {field!r} in record {index} (id={record_id!r}) of {where}: {problem}"
+        )
+        self.field = field
+        self.index = index
+        self.record_id = record_id
+
+
+def records_to_table(records: Sequence[Record], spec: TableSpec, where: str) -> pa.Table:
+    """Build the table of ``spec`` from ``records``; ``where`` names the partition for errors."""
+    arrays: list[pa.Array] = []
+    for field in spec.fields:
+        values = [record.get(field.name) for record in records]
+        try:
+            array = _CONVERTERS[field.kind](values)
+        except _BadValue as bad:
+            record_id = records[bad.index].get("id")
+            raise MalformedRecordError(
+                where, field.name, bad.index, record_id, bad.problem
+            ) from None
+        if field.required and array.null_count:
+            index = pc.index(pc.is_null(array), True).as_py()
+            raise MalformedRecordError(
+                where, field.name, index, records[index].get("id"), "required but missing or null"
+            )
+        arrays.append(array)
+        if field.kind is Kind.TIMESTAMP:
+            arrays.append(array.cast(TIMESTAMP_TYPE))
+    arrays.append(pa.array(_extra_fields(records, spec), pa.string()))
+    return pa.Table.from_arrays(arrays, schema=spec.arrow_schema)
+
+
+def _extra_fields(records: Sequence[Record], spec: TableSpec) -> list[str | None]:
+    known = spec.known_names
+    return [
+        None
+        if record.keys() <= known
+        else _json({k: v for k, v in record.items() if k not in known})
+        for record in records
+    ]
+
+
+class _BadValue(Exception):
+    def __init__(self, index: int, problem: str) -> None:
+        self.index = index
+        self.problem = problem
+
+
+def _to_int(values: list[Any]) -> pa.Array:
+    """int64 from ints, integral floats (``1.7e12``) and digit strings; never truncates."""
+    try:
+        inferred = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        inferred = None
+    if inferred is not None and (
+        pa.types.is_integer(inferred.type)
+        or pa.types.is_floating(inferred.type)
+        or pa.types.is_null(inferred.type)
+    ):
+        try:
+            return inferred.cast(pa.int64())  # safe cast: a fractional value raises
+        except pa.ArrowInvalid:
+            pass
+    return pa.array([_int_value(v, i) for i, v in enumerate(values)], pa.int64())
+
+
+def _int_value(value: Any, index: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _BadValue(index, f"expected an integer, got the boolean {value}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise _BadValue(index, f"expected an integer, got {_show(value)}")
+
+
+def _to_string(values: list[Any]) -> pa.Array:
+    """Strings as they are; any other JSON value as its JSON text, so nothing is lost."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_text(v) for v in values], pa.string())
+
+
+def _to_bool(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values, pa.bool_())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    for index, value in enumerate(values):
+        if value is not None and not isinstance(value, bool):
+            raise _BadValue(index, f"expected true or false, got {_show(value)}")
+    raise AssertionError("unreachable: pyarrow refused only booleans and nulls")
+
+
+def _to_string_list(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values, ARROW_TYPES[Kind.STRING_LIST])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    out = []
+    for index, value in enumerate(values):
+        if value is None:
+            out.append(None)
+        elif isinstance(value, list):
+            out.append([_text(item) for item in value])
+        else:
+            raise _BadValue(index, f"expected an array of strings, got {_show(value)}")
+    return pa.array(out, ARROW_TYPES[Kind.STRING_LIST])
+
+
+def _to_json(values: list[Any]) -> pa.Array:
+    return pa.array([None if v is None else _json(v) for v in values], pa.string())
+
+
+def _object_lists(
+    shape: Callable[[Any], dict[str, Any]], struct: pa.StructType
+) -> Callable[[list[Any]], pa.Array]:
+    """A converter for a list of objects whose keys vary: known keys typed, the rest ``extra``."""
+    list_type = pa.list_(struct)
+
+    def convert(values: list[Any]) -> pa.Array:
+        out: list[list[dict[str, Any]] | None] = []
+        for index, value in enumerate(values):
+            if value is None:
+                out.append(None)
+            elif not isinstance(value, list):
+                raise _BadValue(index, f"expected an array, got {_show(value)}")
+            else:
+                try:
+                    out.append([shape(item) for item in value])
+                except _ItemError as err:
+                    raise _BadValue(index, str(err)) from None
+        try:
+            return pa.array(out, list_type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            bad = next(i for i, row in enumerate(out) if not _fits(row, list_type))
+            raise _BadValue(bad, f"does not fit {struct}: {err}") from None
+
+    return convert
+
+
+class _ItemError(Exception):
+    pass
+
+
+def _split_known(item: Any, known: Sequence[str]) -> tuple[dict[str, Any], str | None]:
+    if not isinstance(item, dict):
+        raise _ItemError(f"expected an object in the array, got {_show(item)}")
+    typed = {key: item.get(key) for key in known}
+    rest = {k: v for k, v in item.items() if k not in typed}
+    return typed, _json(rest) if rest else None
+
+
+RATING_KEYS = tuple(f.name for f in RATING if f.name != "extra")
+RATING_INT_KEYS = ("rating_score", *RATING_TIMESTAMPS)
+RATING_TEXT_KEYS = ("rating_message", "rating_type", "rating_status", "rating_language")
+
+
+def _rating(item: Any) -> dict[str, Any]:
+    typed, extra = _split_known(item, RATING_KEYS)
+    for key in RATING_INT_KEYS:
+        typed[key] = _item_int(typed[key], key)
+    for key in RATING_TEXT_KEYS:
+        typed[key] = _text(typed[key])
+    return {**typed, "extra": extra}
+
+
+def _custom_field(item: Any) -> dict[str, Any]:
+    known = ("attribute_id", "identifier", "data_type", "archived", "value")
+    typed, extra = _split_known(item, known)
+    value = typed["value"]
+    archived = typed["archived"]
+    if archived is not None and not isinstance(archived, bool):
+        raise _ItemError(f"custom field 'archived' should be a boolean, got {_show(archived)}")
+    return {
+        "attribute_id": _text(typed["attribute_id"]),
+        "identifier": _text(typed["identifier"]),
+        "data_type": _text(typed["data_type"]),
+        "archived": archived,
+        "value": None if isinstance(value, list) else _text(value),
+        "values": [_text(v) for v in value] if isinstance(value, list) else None,
+        "extra": extra,
+    }
+
+
+def _tag_info(item: Any) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"id": None, "name": None, "is_deactivated": None, "text": item, "extra": None}
+    typed, extra = _split_known(item, ("id", "name", "is_deactivated"))
+    deactivated = typed["is_deactivated"]
+    if deactivated is not None and not isinstance(deactivated, bool):
+        raise _ItemError(f"tag 'is_deactivated' should be a boolean, got {_show(deactivated)}")
+    return {
+        "id": _text(typed["id"]),
+        "name": _text(typed["name"]),
+        "is_deactivated": deactivated,
+        "text": None,
+        "extra": extra,
+    }
+
+
+def _item_int(value: Any, key: str) -> int | None:
+    try:
+        return _int_value(value, 0)
+    except _BadValue as bad:
+        raise _ItemError(f"{key}: {bad.problem}") from None
+
+
+def _fits(row: Any, list_type: pa.DataType) -> bool:
+    try:
+        pa.array([row], list_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _json(value)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _show(value: Any) -> str:
+    text = _json(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_CONVERTERS: dict[Kind, Callable[[list[Any]], pa.Array]] = {
+    Kind.INT: _to_int,
+    Kind.TIMESTAMP: _to_int,
+    Kind.STRING: _to_string,
+    Kind.BOOL: _to_bool,
+    Kind.STRING_LIST: _to_string_list,
+    Kind.JSON: _to_json,
+    Kind.RATINGS: _object_lists(_rating, RATING),
+    Kind.CUSTOM_FIELDS: _object_lists(_custom_field, CUSTOM_FIELD),
+    Kind.TAGS_INFO: _object_lists(_tag_info, TAG_INFO),
+}

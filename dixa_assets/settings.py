@@ -1,0 +1,42 @@
+"""Deployment settings read from the environment, with their documented defaults.
+
+These shape the definitions themselves (the partitions' first day and timezone, where the lake
+lives), so they are read when the code location loads; the API token is not read here but by
+the resource at run time, so that definitions load and validate without it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_START_DATE = "2025-01-01"
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_DATA_DIR = "./data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    start_date: str
+    timezone: str
+    data_dir: str
+    duckdb_path: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        start_date = os.environ.get("DIXA_START_DATE") or DEFAULT_START_DATE
+        timezone = os.environ.get("DIXA_TIMEZONE") or DEFAULT_TIMEZONE
+        data_dir = os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR
+        duckdb_path = os.environ.get("DIXA_DUCKDB_PATH") or str(Path(data_dir) / "dixa.duckdb")
+        try:
+            date.fromisoformat(start_date)
+        except ValueError:
+            raise ValueError(f"DIXA_START_DATE must be yyyy-mm-dd, got {start_date!r}") from None
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"DIXA_TIMEZONE must be an IANA name, got {timezone!r}") from None
+        return cls(start_date, timezone, data_dir, duckdb_path)
