@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import (
     AssetSelection,
     Definitions,
@@ -12,7 +10,6 @@ from dagster import (
     define_asset_job,
 )
 
-from .exports_api import DEFAULT_BASE_URL
 from .io_manager import DixaLakeIOManager
 from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
@@ -42,8 +39,8 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "dixa": DixaExportsResource(
                 api_token=EnvVar("DIXA_API_TOKEN"),
-                base_url=os.environ.get("DIXA_API_BASE_URL") or DEFAULT_BASE_URL,
-                requests_per_minute=float(os.environ.get("DIXA_REQUESTS_PER_MINUTE") or 10),
+                base_url=settings.api_base_url,
+                requests_per_minute=settings.requests_per_minute,
             ),
             "dixa_lake": DixaLakeIOManager(base_dir=settings.data_dir),
         },

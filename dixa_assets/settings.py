@@ -13,9 +13,12 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .exports_api import DEFAULT_BASE_URL
+
 DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DATA_DIR = "./data"
+DEFAULT_REQUESTS_PER_MINUTE = 10.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Settings:
     timezone: str
     data_dir: str
     duckdb_path: str
+    api_base_url: str = DEFAULT_BASE_URL
+    requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +44,10 @@ class Settings:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"DIXA_TIMEZONE must be an IANA name, got {timezone!r}") from None
-        return cls(start_date, timezone, data_dir, duckdb_path)
+        base_url = os.environ.get("DIXA_API_BASE_URL") or DEFAULT_BASE_URL
+        pace = os.environ.get("DIXA_REQUESTS_PER_MINUTE") or str(DEFAULT_REQUESTS_PER_MINUTE)
+        try:
+            requests_per_minute = float(pace)
+        except ValueError:
+            raise ValueError(f"DIXA_REQUESTS_PER_MINUTE must be a number, got {pace!r}") from None
+        return cls(start_date, timezone, data_dir, duckdb_path, base_url, requests_per_minute)
