@@ -26,7 +26,6 @@ def build_definitions(settings: Settings) -> Definitions:
     daily_job = define_asset_job(
         DAILY_JOB,
         selection=AssetSelection.groups(RAW_GROUP),
-        partitions_def=partitions_def,
         description="Fetch one day of Dixa conversations and messages into the Parquet lake.",
     )
     return Definitions(

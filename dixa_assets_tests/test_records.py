@@ -35,7 +35,7 @@ def test_fractional_timestamp_is_an_error_naming_field_record_and_partition():
 def test_required_field_missing_is_an_error():
     record = conversation()
     del record["requester_id"]
-    with pytest.raises(MalformedRecordError, match="requester_id.*required"):
+    with pytest.raises(MalformedRecordError, match=r"requester_id.*required"):
         records_to_table([record], CONVERSATIONS, WHERE)
 
 

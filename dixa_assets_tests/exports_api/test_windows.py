@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ def test_split_pieces_fit_the_limit_with_padding_and_tile_the_window():
     pieces = window.split()
     assert len(pieces) == 12  # ceil(365 / 31)
     assert pieces[0].start_ms == window.start_ms and pieces[-1].end_ms == window.end_ms
-    for a, b in zip(pieces, pieces[1:], strict=False):
+    for a, b in itertools.pairwise(pieces):
         assert a.end_ms == b.start_ms
     for piece in pieces:
         after, before = piece.request_bounds()

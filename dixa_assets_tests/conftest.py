@@ -1,0 +1,124 @@
+"""One simulator per test session, and helpers that run real Dagster materializations against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    materialize,
+)
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from dixa_assets.definitions import build_definitions
+from dixa_assets.exports_api import to_epoch_ms
+from dixa_assets.resources import DixaExportsResource
+from dixa_assets.settings import Settings
+from dixa_assets.simulator import Organisation, SimulatorServer
+
+# A distinctive token, so tests can prove it never lands in logs, metadata or files.
+TOKEN = "sim-token-7f3a9c1e5b"
+# The simulator's clock: mid-March 2025, so early-March days are settled.
+NOW_MS = int(datetime(2025, 3, 20, 12, tzinfo=UTC).timestamp() * 1000)
+
+
+@pytest.fixture(scope="session")
+def organisation() -> Organisation:
+    return Organisation(
+        seed=3,
+        conversations_per_day=24,
+        messages_per_conversation=3.0,
+        history_start=date(2025, 1, 1),
+        now_ms=NOW_MS,
+    )
+
+
+@pytest.fixture(scope="session")
+def simulator_server(organisation: Organisation) -> Iterator[SimulatorServer]:
+    with SimulatorServer(organisation, token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def simulator(simulator_server: SimulatorServer) -> Iterator[SimulatorServer]:
+    """The shared simulator, reset: no faults, an empty log, the clock at NOW_MS."""
+    simulator_server.faults.clear()
+    simulator_server.reset_log()
+    simulator_server.organisation.set_now(NOW_MS)
+    yield simulator_server
+    simulator_server.faults.clear()
+    simulator_server.organisation.set_now(NOW_MS)
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIXA_API_TOKEN", TOKEN)
+
+
+@pytest.fixture
+def settings(tmp_path, simulator: SimulatorServer, token_env: None) -> Settings:
+    return make_settings(tmp_path, simulator)
+
+
+def make_settings(tmp_path, simulator: SimulatorServer, timezone: str = "UTC") -> Settings:
+    data = tmp_path / "data"
+    return Settings(
+        start_date="2025-01-01",
+        timezone=timezone,
+        data_dir=str(data),
+        duckdb_path=str(data / "dixa.duckdb"),
+        api_base_url=simulator.url,
+        requests_per_minute=0,
+    )
+
+
+def run_assets(
+    settings: Settings,
+    selection: Sequence[str],
+    first: str,
+    last: str | None = None,
+    *,
+    instance: DagsterInstance | None = None,
+    raise_on_error: bool = True,
+    token: str = TOKEN,
+    **client_overrides: object,
+) -> ExecuteInProcessResult:
+    """Materialize ``selection`` for one partition, or the range ``first...last`` in one run."""
+    defs: Definitions = build_definitions(settings)
+    resources = dict(defs.resources or {})
+    resources["dixa"] = DixaExportsResource(
+        api_token=token,
+        base_url=settings.api_base_url,
+        requests_per_minute=0,
+        backoff_seconds=0.05,
+        **client_overrides,
+    )
+    tags = {}
+    partition_key = first
+    if last is not None and last != first:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+        partition_key = None
+    return materialize(
+        list(defs.assets or []),
+        selection=list(selection),
+        partition_key=partition_key,
+        tags=tags,
+        resources=resources,
+        instance=instance or DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+    )
+
+
+def day_ms(day: str, timezone: str = "UTC") -> tuple[int, int]:
+    """The half-open window of a day in ``timezone``, in epoch ms."""
+    start = datetime.combine(date.fromisoformat(day), time(), ZoneInfo(timezone))
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), ZoneInfo(timezone))
+    return to_epoch_ms(start), to_epoch_ms(end)
