@@ -53,21 +53,28 @@ def main(argv: list[str] | None = None) -> int:
             "DIXA_START_DATE": min(date.fromisoformat(settings.start_date), first).isoformat(),
         }
         print(f"Materializing {', '.join(RAW_ASSETS)} for {first}...{last} through Dagster")
-        subprocess.run(
-            [
-                *dagster_cli(),
-                "asset",
-                "materialize",
-                "-m",
-                "dixa_assets.definitions",
-                "--select",
-                ",".join(RAW_ASSETS),
-                "--partition-range",
-                f"{first}...{last}",
-            ],
-            env=env,
-            check=True,
-        )
+        log_path = home / "demo-materialize.log"
+        with open(log_path, "w") as log:
+            done = subprocess.run(
+                [
+                    *dagster_cli(),
+                    "asset",
+                    "materialize",
+                    "-m",
+                    "dixa_assets.definitions",
+                    "--select",
+                    ",".join(RAW_ASSETS),
+                    "--partition-range",
+                    f"{first}...{last}",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if done.returncode != 0:
+            print(log_path.read_text()[-4000:])
+            raise SystemExit(f"The Dagster run failed; its full log is in {log_path}")
+        print(f"Run succeeded (log: {log_path})")
         summarize(settings, url, first, last)
     print(f"\nExplore the runs: DAGSTER_HOME={home} dagster dev -w workspace.yaml")
     return 0

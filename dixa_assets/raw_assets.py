@@ -14,7 +14,6 @@ in as few requests as the API's 31-day limit allows and the IO manager splits th
 their daily Parquet files.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -126,14 +125,15 @@ def build_raw_asset(
         where = f"{export.asset_name} partition {label}"
         window = Window.between(*context.partition_time_window)
         tables = []
-        dropped = 0
+        edges = strays = 0
         try:
             with dixa.open_client(context.log) as client:
                 pieces = client.pieces(window)
                 fetch = partial(export.fetch, client)
                 for _, answer in client.stream(pieces, fetch):
                     tables.append(records_to_table(answer.records, export.spec, where))
-                    dropped += answer.dropped_outside_window
+                    edges += answer.edge_records
+                    strays += len(answer.stray_ids)
                 metrics = client.metrics.as_dict()
         except PERMANENT_ERRORS as error:
             # Retrying the step cannot fix a refused token or a malformed record.
@@ -166,7 +166,8 @@ def build_raw_asset(
                 "response_bytes": metrics["bytes"],
                 "request_seconds": metrics["seconds"],
                 "waited_seconds": metrics["waited_seconds"],
-                "dropped_outside_window": dropped,
+                "edge_records_dropped": edges,
+                "stray_records_dropped": strays,
                 "unknown_fields": MetadataValue.json(unknown),
                 "preview": preview(df, export.preview_columns),
             },

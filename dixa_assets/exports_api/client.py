@@ -57,7 +57,8 @@ class CallMetrics:
     seconds: float = 0.0
     waited_seconds: float = 0.0
     records: int = 0
-    dropped_outside_window: int = 0
+    edge_records: int = 0
+    stray_records: int = 0
     status_counts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,19 +69,26 @@ class CallMetrics:
             "seconds": round(self.seconds, 3),
             "waited_seconds": round(self.waited_seconds, 3),
             "records": self.records,
-            "dropped_outside_window": self.dropped_outside_window,
+            "edge_records": self.edge_records,
+            "stray_records": self.stray_records,
             "status_counts": dict(sorted(self.status_counts.items())),
         }
 
 
 @dataclass(frozen=True)
 class Export:
-    """The records of one logical export (all pieces of its window), in the API's order."""
+    """The records of one logical export (all pieces of its window), in the API's order.
+
+    Records the API returned outside the window were not kept. ``edge_records`` fell in the
+    one-millisecond padding of the request (they belong to the neighbouring window: expected
+    when the API's bounds are inclusive); ``stray_ids`` fell outside what was asked for at all,
+    which only a misbehaving API does.
+    """
 
     records: list[Record]
     requests: int
-    dropped_outside_window: int
-    dropped_ids: list[Any]
+    edge_records: int
+    stray_ids: list[Any]
 
 
 class ExportsClient:
@@ -247,22 +255,25 @@ class ExportsClient:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dixa-export") as pool:
             answers = list(pool.map(lambda q: self._get_records(endpoint, q[0]), queries))
         records: list[Record] = []
-        dropped: list[Any] = []
+        edges = 0
+        strays: list[Any] = []
         for (_, filters), answer in zip(queries, answers, strict=True):
-            kept, outside = _keep_inside(answer, filters)
+            kept, on_edge, astray = _keep_inside(answer, filters)
             records.extend(kept)
-            dropped.extend(r.get("id") for r in outside)
+            edges += on_edge
+            strays.extend(r.get("id") for r in astray)
         with self._lock:
             self.metrics.records += len(records)
-            self.metrics.dropped_outside_window += len(dropped)
-        if dropped:
+            self.metrics.edge_records += edges
+            self.metrics.stray_records += len(strays)
+        if strays:
             self._log.warning(
-                "%s returned %d record(s) outside the requested window; not kept. ids: %s",
+                "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
                 endpoint.value,
-                len(dropped),
-                dropped[:10],
+                len(strays),
+                strays[:10],
             )
-        return Export(records, len(queries), len(dropped), dropped)
+        return Export(records, len(queries), edges, strays)
 
     def _get_records(self, endpoint: Endpoint, params: dict[str, str]) -> list[Record]:
         """One request, with retries; the decoded JSON array."""
@@ -355,20 +366,29 @@ def _decode_array(body: bytes, where: str) -> list[Record]:
 
 def _keep_inside(
     records: Iterable[Record], filters: Mapping[str, Window]
-) -> tuple[list[Record], list[Record]]:
-    """Split records into those inside every half-open window and the rest."""
+) -> tuple[list[Record], int, list[Record]]:
+    """Records inside every half-open window; how many others lay on the padded edges; strays."""
     kept: list[Record] = []
-    outside: list[Record] = []
+    edges = 0
+    strays: list[Record] = []
     checks = [(name, w.start_ms, w.end_ms) for name, w in filters.items()]
     for record in records:
-        inside = True
+        inside = on_edge = True
         for name, start, end in checks:
             value = record.get(name)
-            if not isinstance(value, int | float) or not start <= value < end:
-                inside = False
+            if not isinstance(value, int | float):
+                inside = on_edge = False
                 break
-        (kept if inside else outside).append(record)
-    return kept, outside
+            if not start <= value < end:
+                inside = False
+                on_edge = on_edge and start - 1 <= value <= end
+        if inside:
+            kept.append(record)
+        elif on_edge:
+            edges += 1
+        else:
+            strays.append(record)
+    return kept, edges, strays
 
 
 def _parse_retry_after(value: str | None) -> float | None:
