@@ -352,16 +352,22 @@ def _decode_array(body: bytes, where: str) -> list[Record]:
     data = orjson.loads(body)
     if not isinstance(data, list):
         raise MalformedResponse(
-            f"{where} answered 200 with a JSON {type(data).__name__}, not an array: "
+            f"{where} answered 200 with a JSON {_json_kind(data)}, not an array: "
             f"{_excerpt(body)}"
         )
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             raise MalformedResponse(
-                f"{where}: item {index} of the array is a JSON {type(item).__name__}, "
+                f"{where}: item {index} of the array is a JSON {_json_kind(item)}, "
                 f"not an object: {_excerpt(orjson.dumps(item))}"
             )
     return data
+
+
+def _json_kind(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages users read."""
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return kinds.get(type(value), "number")
 
 
 def _keep_inside(

@@ -1,0 +1,172 @@
+"""The client against the real simulator over HTTP: query rules, retries, and failure messages."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dixa_assets.exports_api import (
+    DAY_MS,
+    AuthenticationError,
+    ExportsClient,
+    InsecureTransportError,
+    MalformedResponse,
+    RequestRejected,
+    RetriesExhausted,
+    Window,
+)
+
+from ..conftest import TOKEN, day_ms
+
+DAY = Window(*day_ms("2025-03-03"))
+
+
+def client_for(simulator, token: str = TOKEN, **options) -> ExportsClient:
+    defaults = {"requests_per_minute": None, "backoff_s": 0.01, "max_attempts": 4}
+    return ExportsClient(token, simulator.url, **{**defaults, **options})
+
+
+def exports(simulator) -> list:
+    return [e for e in simulator.request_log if e.endpoint.startswith("/v1/")]
+
+
+def test_messages_of_a_day_equal_the_ground_truth(simulator):
+    with client_for(simulator) as client:
+        answer = client.messages(created=DAY)
+    truth = simulator.organisation.messages(DAY.start_ms, DAY.end_ms)
+    assert [m["id"] for m in answer.records] == [m["id"] for m in truth]
+    assert answer.requests == 1 and answer.stray_ids == []
+
+
+def test_windows_are_sent_as_padded_unix_ms(simulator):
+    with client_for(simulator) as client:
+        client.conversations(updated=DAY, created=Window(DAY.start_ms - DAY_MS, DAY.end_ms))
+    (entry,) = exports(simulator)
+    assert entry.params["updated_after"] == str(DAY.start_ms - 1)
+    assert entry.params["updated_before"] == str(DAY.end_ms)
+    assert entry.params["created_after"] == str(DAY.start_ms - DAY_MS - 1)
+
+
+def test_every_filter_of_the_reference_is_supported(simulator):
+    org = simulator.organisation
+    with client_for(simulator) as client:
+        for name in ("created", "updated", "closed", "last_message_created"):
+            answer = client.conversations(**{name: DAY})
+            expected = org.conversations(DAY.start_ms, DAY.end_ms, field=f"{name}_at")
+            assert sorted(r["id"] for r in answer.records) == sorted(r["id"] for r in expected)
+
+
+def test_csids_are_sent_ten_at_a_time(simulator):
+    ids = [r["id"] for r in simulator.organisation.conversations(*day_ms("2025-03-02"))][:23]
+    with client_for(simulator) as client:
+        answer = client.conversations(csids=ids)
+    assert sorted(r["id"] for r in answer.records) == sorted(ids)
+    assert sorted(len(e.params["csids"].split(",")) for e in exports(simulator)) == [3, 10, 10]
+
+
+def test_a_long_window_is_split_to_the_31_day_limit(simulator):
+    window = Window(*day_ms("2025-01-01")[:1], day_ms("2025-03-01")[0])
+    with client_for(simulator) as client:
+        answer = client.messages(created=window)
+    assert answer.requests == 2 and all(e.status == 200 for e in exports(simulator))
+    truth = simulator.organisation.messages(window.start_ms, window.end_ms)
+    assert sorted(m["id"] for m in answer.records) == sorted(m["id"] for m in truth)
+
+
+def test_stream_keeps_order_and_bounds_concurrency(simulator):
+    window = Window(*day_ms("2024-12-01")[:1], day_ms("2025-03-15")[0])
+    with client_for(simulator, max_concurrency=2) as client:
+        pieces = client.pieces(window)
+        got = [piece for piece, _ in client.stream(pieces, lambda w: client.messages(created=w))]
+    assert got == pieces and len(pieces) == 4
+
+
+@pytest.mark.parametrize("fmt", ["seconds", "http-date", "absent"])
+def test_429_waits_as_the_server_asks(simulator, fmt):
+    simulator.faults.inject("429", count=1, retry_after=1, retry_after_format=fmt)
+    started = time.monotonic()
+    with client_for(simulator) as client:
+        client.messages(created=DAY)
+        assert client.metrics.retries == 1
+    if fmt == "seconds":
+        assert time.monotonic() - started >= 0.95
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "drop_mid_body", "truncate"])
+def test_transient_faults_are_retried(simulator, kind):
+    simulator.faults.inject(kind, count=2)
+    with client_for(simulator) as client:
+        answer = client.messages(created=DAY)
+        assert client.metrics.retries == 2
+    assert len(answer.records) == len(simulator.organisation.messages(DAY.start_ms, DAY.end_ms))
+
+
+def test_a_slow_answer_times_out_and_is_retried(simulator):
+    simulator.faults.inject("slow", count=1, seconds=2.0)
+    with client_for(simulator, timeout_s=0.5) as client:
+        client.messages(created=DAY)
+        assert client.metrics.status_counts.get("ReadTimeout") == 1
+
+
+def test_persistent_5xx_gives_up_with_a_clear_error(simulator):
+    simulator.faults.inject("503", count=10)
+    with client_for(simulator, max_attempts=3) as client, pytest.raises(RetriesExhausted) as err:
+        client.messages(created=DAY)
+    assert "failed 3 times" in str(err.value) and "HTTP 503" in str(err.value)
+    assert len(exports(simulator)) == 3
+
+
+@pytest.mark.parametrize("kind", ["401", "403"])
+def test_a_refused_token_fails_at_once_without_printing_it(simulator, kind):
+    simulator.faults.inject(kind, count=1)
+    with client_for(simulator) as client, pytest.raises(AuthenticationError) as err:
+        client.messages(created=DAY)
+    assert "refused the token" in str(err.value) and TOKEN not in str(err.value)
+    assert len(exports(simulator)) == 1
+
+
+def test_a_wrong_token_is_refused_by_the_server(simulator):
+    with client_for(simulator, token="wrong") as client, pytest.raises(AuthenticationError):
+        client.messages(created=DAY)
+
+
+def test_a_missing_token_is_a_clear_error_before_any_request():
+    with pytest.raises(AuthenticationError, match="DIXA_API_TOKEN"):
+        ExportsClient("", "http://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("kind", ["400", "404"])
+def test_other_4xx_fail_at_once_with_the_servers_message(simulator, kind):
+    simulator.faults.inject(kind, count=1)
+    with client_for(simulator) as client, pytest.raises(RequestRejected) as err:
+        client.messages(created=DAY)
+    assert err.value.status_code == int(kind) and len(exports(simulator)) == 1
+    assert "/v1/message_export" in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["html_200", "object_200"])
+def test_a_200_that_is_not_a_json_array_names_endpoint_window_and_body(simulator, kind):
+    simulator.faults.inject(kind, count=5)
+    with client_for(simulator) as client, pytest.raises((MalformedResponse, RetriesExhausted)) as e:
+        client.messages(created=DAY)
+    message = str(e.value)
+    assert "/v1/message_export" in message and str(DAY.start_ms - 1) in message
+    assert ("<" in message) if kind == "html_200" else ("object" in message)
+
+
+def test_plain_http_to_another_host_is_refused():
+    with pytest.raises(InsecureTransportError, match="clear text"):
+        ExportsClient(TOKEN, "http://exports.example.com")
+    ExportsClient(TOKEN, "http://exports.example.com", allow_insecure_http=True).close()
+
+
+def test_the_server_rate_limit_is_survived_and_the_pacer_avoids_it(organisation):
+    from dixa_assets.simulator import SimulatorServer
+
+    with SimulatorServer(organisation, token=TOKEN, requests_per_minute=120) as server:
+        with ExportsClient(TOKEN, server.url, requests_per_minute=120) as client:
+            for _ in range(4):
+                client.messages(created=DAY)
+            assert client.metrics.retries == 0
+        assert {e.status for e in server.request_log} == {200}
