@@ -1,0 +1,109 @@
+"""`python -m dixa_assets.simulator`: serve the simulated Exports API until SIGINT/SIGTERM.
+
+Meant for running clients, Dagster jobs and benchmarks from other processes against it; the
+defaults mimic the real API's documented-by-peers limit of 10 requests per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from datetime import date
+
+from dixa_assets.simulator.faults import FAULT_KINDS
+from dixa_assets.simulator.filters import BOUNDS, QueryError, parse_date
+from dixa_assets.simulator.organisation import Organisation
+from dixa_assets.simulator.server import SimulatorServer
+
+
+def _clock(raw: str) -> int:
+    try:
+        return parse_date("--now", raw)
+    except QueryError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def _kinds(raw: str) -> list[str]:
+    kinds = [kind.strip() for kind in raw.split(",") if kind.strip()]
+    unknown = set(kinds) - set(FAULT_KINDS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
+    return kinds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options; see the module docstring."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dixa_assets.simulator", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("DIXA_SIMULATOR_TOKEN", "simulator-token"),
+        help="expected bearer token (default: $DIXA_SIMULATOR_TOKEN or simulator-token)",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--conversations-per-day", type=int, default=40)
+    parser.add_argument("--messages-per-conversation", type=float, default=4.0)
+    parser.add_argument("--history-start", type=date.fromisoformat, default=date(2024, 1, 1))
+    parser.add_argument(
+        "--history-end", type=date.fromisoformat, default=None, help="last creation day"
+    )
+    parser.add_argument(
+        "--now",
+        type=_clock,
+        default=None,
+        help="pin the clock (ms or yyyy-mm-dd); default: wall clock",
+    )
+    parser.add_argument("--bounds", choices=BOUNDS, default="inclusive")
+    parser.add_argument(
+        "--requests-per-minute", type=float, default=10.0, help="0 disables the rate limit"
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument(
+        "--fault-kinds",
+        type=_kinds,
+        default=["429", "500", "502", "503", "504"],
+        help=f"comma separated, from: {','.join(FAULT_KINDS)}",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Start the server, print its URL on one flushed line, and serve until signalled."""
+    args = build_parser().parse_args(argv)
+    organisation = Organisation(
+        seed=args.seed,
+        conversations_per_day=args.conversations_per_day,
+        messages_per_conversation=args.messages_per_conversation,
+        history_start=args.history_start,
+        history_end=args.history_end,
+        now_ms=args.now,
+    )
+    server = SimulatorServer(
+        organisation,
+        token=args.token,
+        host=args.host,
+        port=args.port,
+        bounds=args.bounds,
+        requests_per_minute=args.requests_per_minute or None,
+        latency_ms=args.latency_ms,
+    )
+    if args.fault_rate > 0:
+        server.faults.set_random(args.fault_rate, args.fault_seed, args.fault_kinds)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    with server:
+        print(f"Dixa Exports simulator listening on {server.url}", flush=True)
+        stopping.wait()
+
+
+if __name__ == "__main__":
+    main()

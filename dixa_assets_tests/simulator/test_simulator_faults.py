@@ -1,0 +1,148 @@
+"""Every fault kind is observable by a real HTTP client; scripted and random plans behave."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+
+import httpx
+import pytest
+
+from dixa_assets.simulator import FAULT_KINDS, SimulatorServer
+from dixa_assets.simulator.faults import FaultPlan
+from dixa_assets_tests.simulator.support import HTTP, TOKEN, ServerFactory
+
+CONVERSATIONS = "/v1/conversation_export"
+MESSAGES = "/v1/message_export"
+WINDOW = {"created_after": "2024-01-10", "created_before": "2024-01-11"}
+
+
+def _get(server: SimulatorServer, path: str = MESSAGES, timeout: float = 10) -> httpx.Response:
+    return HTTP.get(
+        server.url + path,
+        params=WINDOW,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after_format", "check"),
+    [
+        ("seconds", lambda value: value == "7"),
+        ("http-date", lambda value: email.utils.parsedate_to_datetime(value) is not None),
+        ("absent", lambda value: value is None),
+    ],
+)
+def test_429_with_each_retry_after_style(
+    server: SimulatorServer, retry_after_format, check
+) -> None:
+    server.faults.inject("429", retry_after=7, retry_after_format=retry_after_format)
+    response = _get(server)
+    assert response.status_code == 429
+    assert check(response.headers.get("retry-after"))
+    assert _get(server).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type"),
+    [("500", "application/json"), ("503", "application/json"), ("502", "text/html"),
+     ("504", "text/html"), ("401", "application/json"), ("403", "application/json"),
+     ("404", "application/json")],
+)  # fmt: skip
+def test_error_statuses(server: SimulatorServer, kind: str, content_type: str) -> None:
+    server.faults.inject(kind)
+    response = _get(server)
+    assert response.status_code == int(kind)
+    assert response.headers["content-type"].startswith(content_type)
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
+def test_400_carries_its_message(server: SimulatorServer) -> None:
+    server.faults.inject("400", message="Invalid date range")
+    assert _get(server).json() == {"message": "Invalid date range"}
+
+
+def test_slow_triggers_read_timeouts(server: SimulatorServer) -> None:
+    server.faults.inject("slow", seconds=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        _get(server, timeout=0.3)
+    server.faults.inject("slow", seconds=0.2)
+    assert _get(server).status_code == 200
+
+
+def test_drop_closes_without_a_response(server: SimulatorServer) -> None:
+    server.faults.inject("drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        _get(server)
+    assert server.request_log[-1].status == 0
+
+
+def test_drop_mid_body_sends_half_the_promised_body(server: SimulatorServer) -> None:
+    server.faults.inject("drop_mid_body")
+    with pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
+        _get(server)
+    full = _get(server).content
+    assert server.request_log[-2].response_bytes == len(full) // 2
+
+
+def test_truncate_is_invalid_json_with_matching_length(server: SimulatorServer) -> None:
+    server.faults.inject("truncate")
+    response = _get(server)
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+def test_html_200_and_object_200(server: SimulatorServer) -> None:
+    server.faults.inject("html_200")
+    server.faults.inject("object_200")
+    html = _get(server)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    wrapped = _get(server)
+    assert wrapped.status_code == 200
+    assert wrapped.json() == {"data": _get(server).json()}
+
+
+def test_scripted_faults_target_an_endpoint_in_order(server: SimulatorServer) -> None:
+    server.faults.inject("503", count=2, endpoint="message_export")
+    server.faults.inject("500", endpoint="/v1/message_export")
+    assert _get(server, CONVERSATIONS).status_code == 200
+    assert [_get(server).status_code for _ in range(4)] == [503, 503, 500, 200]
+    assert server.faults.injected == {"503": 2, "500": 1}
+    assert server.faults.pending == 0
+
+
+def test_random_plan_is_reproducible(start_server: ServerFactory) -> None:
+    sequences = []
+    for _ in range(2):
+        server = start_server()
+        server.faults.set_random(0.5, seed=11, kinds=["500", "503", "429"], retry_after=0)
+        sequences.append([_get(server).status_code for _ in range(20)])
+    assert sequences[0] == sequences[1]
+    assert {500, 503, 429, 200} == set(sequences[0])
+    server.faults.clear()
+    assert all(_get(server).status_code == 200 for _ in range(5))
+
+
+def test_faults_via_the_control_endpoint(server: SimulatorServer) -> None:
+    plan = {"clear": True, "inject": [{"kind": "429", "count": 1, "retry_after": 3}]}
+    assert HTTP.post(server.url + "/_sim/faults", json=plan).json() == {"faults_pending": 1}
+    assert _get(server).headers["retry-after"] == "3"
+    HTTP.post(server.url + "/_sim/faults", json={"random": {"rate": 1.0, "seed": 1,
+                                                              "kinds": ["502"]}})  # fmt: skip
+    assert _get(server).status_code == 502
+    stats = HTTP.get(server.url + "/_sim/stats").json()
+    assert stats["faults_injected"] == {"429": 1, "502": 1}
+
+
+def test_unknown_kinds_and_parameters_are_refused() -> None:
+    plan = FaultPlan()
+    with pytest.raises(ValueError):
+        plan.inject("418")
+    with pytest.raises(ValueError):
+        plan.inject("500", seconds=3)
+    with pytest.raises(ValueError):
+        plan.inject("429", retry_after_format="soon")
+    assert len(FAULT_KINDS) == 15
