@@ -39,7 +39,6 @@ from .daily_split import partition_slots
 from .exports_api import (
     AuthenticationError,
     Export,
-    ExportsClient,
     InsecureTransportError,
     MalformedResponse,
     RequestRejected,
@@ -69,7 +68,7 @@ class RawExport:
 
     asset_name: str
     spec: TableSpec
-    fetch: Callable[[ExportsClient, Window], Export]
+    fetch: Callable[..., Export[pa.Table]]
     preview_columns: tuple[str, ...]
     description: str
 
@@ -78,7 +77,7 @@ RAW_EXPORTS = (
     RawExport(
         asset_name="dixa_conversations",
         spec=CONVERSATIONS,
-        fetch=lambda client, window: client.conversations(updated=window),
+        fetch=lambda client, window, convert: client.conversations(updated=window, convert=convert),
         preview_columns=("id", "updated_at_ts", "initial_channel", "status", "queue_name"),
         description="Dixa conversations whose updated_at falls in the day (the export's change "
         "log, current state of each conversation when the day was fetched). One Parquet file "
@@ -87,7 +86,7 @@ RAW_EXPORTS = (
     RawExport(
         asset_name="dixa_messages",
         spec=MESSAGES,
-        fetch=lambda client, window: client.messages(created=window),
+        fetch=lambda client, window, convert: client.messages(created=window, convert=convert),
         preview_columns=("id", "csid", "created_at_ts", "direction", "initial_channel"),
         description="Dixa messages whose created_at falls in the day. Internal notes are not "
         "messages: they are in dixa_conversations.conversation_wrapup_notes.",
@@ -124,21 +123,21 @@ def build_raw_asset(
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
         where = f"{export.asset_name} partition {label}"
         window = Window.between(*context.partition_time_window)
+        to_table = partial(records_to_table, spec=export.spec, where=where)
         tables = []
         edges = strays = 0
         try:
             with dixa.open_client(context.log) as client:
-                pieces = client.pieces(window)
-                fetch = partial(export.fetch, client)
-                for _, answer in client.stream(pieces, fetch):
-                    tables.append(records_to_table(answer.records, export.spec, where))
+                fetch = partial(export.fetch, client, convert=to_table)
+                for _, answer in client.stream(client.pieces(window), fetch):
+                    tables.extend(answer.parts)
                     edges += answer.edge_records
                     strays += len(answer.stray_ids)
                 metrics = client.metrics.as_dict()
         except PERMANENT_ERRORS as error:
             # Retrying the step cannot fix a refused token or a malformed record.
             raise Failure(description=str(error), allow_retries=False) from None
-        table = pa.concat_tables(tables)
+        table = pa.concat_tables([to_table([]), *tables])
 
         windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
         slots = partition_slots(table, export.spec.partition_field, windows)

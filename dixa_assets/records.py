@@ -27,6 +27,7 @@ from .schemas import (
 )
 
 Record = dict[str, Any]
+STRING_LIST = ARROW_TYPES[Kind.STRING_LIST]
 
 
 class MalformedRecordError(ValueError):
@@ -43,16 +44,19 @@ class MalformedRecordError(ValueError):
 
 def records_to_table(records: Sequence[Record], spec: TableSpec, where: str) -> pa.Table:
     """Build the table of ``spec`` from ``records``; ``where`` names the partition for errors."""
+    typed = _typed_columns(records, spec)
     arrays: list[pa.Array] = []
     for field in spec.fields:
-        values = [record.get(field.name) for record in records]
-        try:
-            array = _CONVERTERS[field.kind](values)
-        except _BadValue as bad:
-            record_id = records[bad.index].get("id")
-            raise MalformedRecordError(
-                where, field.name, bad.index, record_id, bad.problem
-            ) from None
+        array = typed.get(field.name)
+        if array is None:
+            values = [record.get(field.name) for record in records]
+            try:
+                array = _CONVERTERS[field.kind](values)
+            except _BadValue as bad:
+                record_id = records[bad.index].get("id")
+                raise MalformedRecordError(
+                    where, field.name, bad.index, record_id, bad.problem
+                ) from None
         if field.required and array.null_count:
             index = pc.index(pc.is_null(array), True).as_py()
             raise MalformedRecordError(
@@ -63,6 +67,21 @@ def records_to_table(records: Sequence[Record], spec: TableSpec, where: str) -> 
             arrays.append(array.cast(TIMESTAMP_TYPE))
     arrays.append(pa.array(_extra_fields(records, spec), pa.string()))
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema)
+
+
+def _typed_columns(records: Sequence[Record], spec: TableSpec) -> dict[str, pa.Array]:
+    """The string and boolean columns, converted in one pass in C++ (the common, fast case).
+
+    pyarrow refuses any value of another type there, so a record that does not fit sends
+    every column down the per-column path, which keeps it losslessly or names it. Numbers and
+    lists stay on that path: pyarrow would silently turn ``true`` into 1 or a string into a list
+    of its characters.
+    """
+    try:
+        struct = pa.array(records, type=spec.typed_struct)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return {}
+    return {name: struct.field(name) for name in spec.typed_struct.names}
 
 
 def _extra_fields(records: Sequence[Record], spec: TableSpec) -> list[str | None]:
@@ -133,10 +152,13 @@ def _to_bool(values: list[Any]) -> pa.Array:
 
 
 def _to_string_list(values: list[Any]) -> pa.Array:
+    """Arrays of strings; inferred first, since a typed conversion would split a string."""
     try:
-        return pa.array(values, ARROW_TYPES[Kind.STRING_LIST])
+        inferred = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
+        inferred = None
+    if inferred is not None and inferred.type in (pa.null(), pa.list_(pa.null()), STRING_LIST):
+        return inferred.cast(STRING_LIST)
     out = []
     for index, value in enumerate(values):
         if value is None:
@@ -145,7 +167,7 @@ def _to_string_list(values: list[Any]) -> pa.Array:
             out.append([_text(item) for item in value])
         else:
             raise _BadValue(index, f"expected an array of strings, got {_show(value)}")
-    return pa.array(out, ARROW_TYPES[Kind.STRING_LIST])
+    return pa.array(out, STRING_LIST)
 
 
 def _to_json(values: list[Any]) -> pa.Array:

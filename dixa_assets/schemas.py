@@ -113,6 +113,14 @@ class TableSpec:
         return frozenset(f.name for f in self.fields)
 
     @cached_property
+    def typed_struct(self) -> pa.StructType:
+        """The string and boolean fields, which pyarrow converts from dicts strictly."""
+        strict = (Kind.STRING, Kind.BOOL)
+        return pa.struct(
+            [pa.field(f.name, ARROW_TYPES[f.kind]) for f in self.fields if f.kind in strict]
+        )
+
+    @cached_property
     def arrow_schema(self) -> pa.Schema:
         columns: list[pa.Field] = []
         for f in self.fields:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import orjson
@@ -31,6 +31,7 @@ from .errors import (
     RequestRejected,
     RetriesExhausted,
 )
+from .json_stream import ArrayDecoder, NotAnArray
 from .rate_limit import RequestPacer
 from .windows import MAX_WINDOW_DAYS, Window
 
@@ -40,6 +41,8 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 EXCERPT_CHARS = 200
 
 Record = dict[str, Any]
+T = TypeVar("T")
+Convert = Callable[[list[Record]], T]
 
 
 class Endpoint(StrEnum):
@@ -76,19 +79,25 @@ class CallMetrics:
 
 
 @dataclass(frozen=True)
-class Export:
-    """The records of one logical export (all pieces of its window), in the API's order.
+class Export(Generic[T]):
+    """One logical export (all pieces of its window): its records, run by run, as converted.
 
-    Records the API returned outside the window were not kept. ``edge_records`` fell in the
-    one-millisecond padding of the request (they belong to the neighbouring window: expected
+    The body is decoded a few megabytes at a time; each run of records inside the window goes
+    through the caller's ``convert`` (by default kept as a list of dicts) before the next run is
+    decoded. Records the API returned outside the window were not kept: ``edge_records`` fell in
+    the one-millisecond padding of the request (they belong to the neighbouring window, expected
     when the API's bounds are inclusive); ``stray_ids`` fell outside what was asked for at all,
     which only a misbehaving API does.
     """
 
-    records: list[Record]
+    parts: list[T]
     requests: int
     edge_records: int
     stray_ids: list[Any]
+
+    def records(self: Export[list[Record]]) -> list[Record]:
+        """All records, when the runs were kept as lists (the default ``convert``)."""
+        return [record for part in self.parts for record in part]
 
 
 class ExportsClient:
@@ -171,7 +180,8 @@ class ExportsClient:
         closed: Window | None = None,
         last_message_created: Window | None = None,
         csids: Sequence[int] | None = None,
-    ) -> Export:
+        convert: Convert[T] = list,
+    ) -> Export[T]:
         """Conversations matching every given filter (current state of each).
 
         At most one window may be longer than the API's limit: it is the one split into pieces.
@@ -192,27 +202,28 @@ class ExportsClient:
             size = MAX_CSIDS_PER_REQUEST
             chunks = [csids[i : i + size] for i in range(0, len(csids), size)]
             queries = [({"csids": ",".join(str(int(c)) for c in chunk)}, {}) for chunk in chunks]
-            return self._export(Endpoint.CONVERSATIONS, queries)
-        return self._export(Endpoint.CONVERSATIONS, self._window_queries(given))
+            return self._export(Endpoint.CONVERSATIONS, queries, convert)
+        return self._export(Endpoint.CONVERSATIONS, self._window_queries(given), convert)
 
-    def messages(self, *, created: Window) -> Export:
+    def messages(self, *, created: Window, convert: Convert[T] = list) -> Export[T]:
         """Messages whose own ``created_at`` falls in ``created``."""
-        return self._export(Endpoint.MESSAGES, self._window_queries({"created": created}))
+        queries = self._window_queries({"created": created})
+        return self._export(Endpoint.MESSAGES, queries, convert)
 
     def pieces(self, window: Window) -> list[Window]:
         """``window`` cut into pieces that each fit one request."""
         return window.split(self._max_window_days)
 
     def stream(
-        self, pieces: Sequence[Window], fetch: Callable[[Window], Export]
-    ) -> Iterator[tuple[Window, Export]]:
+        self, pieces: Sequence[Window], fetch: Callable[[Window], Export[T]]
+    ) -> Iterator[tuple[Window, Export[T]]]:
         """``fetch`` each piece, at most ``max_concurrency`` in flight, yielding in order.
 
         Only the pieces in flight and the one being consumed are held, so a caller that turns
         each answer into a compact table keeps memory bounded by a few windows, not the range.
         """
         with ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="dixa-piece") as pool:
-            pending: deque[tuple[Window, Future[Export]]] = deque()
+            pending: deque[tuple[Window, Future[Export[T]]]] = deque()
             remaining = iter(pieces)
             for piece in remaining:
                 pending.append((piece, pool.submit(fetch, piece)))
@@ -250,22 +261,14 @@ class ExportsClient:
         self,
         endpoint: Endpoint,
         queries: Sequence[tuple[dict[str, str], dict[str, Window]]],
-    ) -> Export:
+        convert: Convert[T],
+    ) -> Export[T]:
         workers = min(self._max_concurrency, len(queries))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dixa-export") as pool:
-            answers = list(pool.map(lambda q: self._get_records(endpoint, q[0]), queries))
-        records: list[Record] = []
-        edges = 0
-        strays: list[Any] = []
-        for (_, filters), answer in zip(queries, answers, strict=True):
-            kept, on_edge, astray = _keep_inside(answer, filters)
-            records.extend(kept)
-            edges += on_edge
-            strays.extend(r.get("id") for r in astray)
-        with self._lock:
-            self.metrics.records += len(records)
-            self.metrics.edge_records += edges
-            self.metrics.stray_records += len(strays)
+            answers = list(pool.map(lambda q: self._fetch(endpoint, *q, convert), queries))
+        parts = [part for answer in answers for part in answer.parts]
+        edges = sum(answer.edges for answer in answers)
+        strays = [record_id for answer in answers for record_id in answer.stray_ids]
         if strays:
             self._log.warning(
                 "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
@@ -273,45 +276,67 @@ class ExportsClient:
                 len(strays),
                 strays[:10],
             )
-        return Export(records, len(queries), edges, strays)
+        return Export(parts, len(queries), edges, strays)
 
-    def _get_records(self, endpoint: Endpoint, params: dict[str, str]) -> list[Record]:
-        """One request, with retries; the decoded JSON array."""
+    def _fetch(
+        self,
+        endpoint: Endpoint,
+        params: dict[str, str],
+        filters: Mapping[str, Window],
+        convert: Convert[T],
+    ) -> _Answer[T]:
+        """One request, with retries: its body decoded, filtered and converted run by run."""
         where = f"{endpoint.value} {_describe(params)}"
         last_problem = ""
         for attempt in range(1, self._max_attempts + 1):
             waited = self._pacer.acquire()
             started = time.perf_counter()
             retry_after: float | None = None
+            outcome, size = "", 0
             try:
-                response = self._http.get(endpoint.value, params=params)
-                body = response.content
+                with self._http.stream("GET", endpoint.value, params=params) as response:
+                    status = response.status_code
+                    outcome = str(status)
+                    if status == 200:
+                        answer = _Answer[T](filters, convert, where)
+                        decoder = ArrayDecoder()
+                        for data in response.iter_bytes():
+                            size += len(data)
+                            for run in decoder.feed(data):
+                                answer.add(run)
+                        for run in decoder.close():
+                            answer.add(run)
+                        self._count(answer)
+                        return answer
+                    body = response.read()
+                    size = len(body)
             except httpx.TransportError as exc:  # timeouts, refused, dropped mid-body
-                self._record(waited, started, 0, type(exc).__name__)
-                last_problem = f"{type(exc).__name__}: {exc}"
+                outcome = type(exc).__name__
+                last_problem = f"{outcome}: {exc}"
+            except orjson.JSONDecodeError as exc:  # truncated in transit, or an HTML page
+                last_problem = f"invalid JSON ({exc}): {_excerpt(decoder.head)}"
+            except NotAnArray as exc:
+                raise MalformedResponse(
+                    f"{where} answered 200 with a JSON {_json_kind(exc.value)}, not an array: "
+                    f"{_excerpt(orjson.dumps(exc.value))}"
+                ) from None
             else:
-                status = response.status_code
-                self._record(waited, started, len(body), str(status))
-                if status == 200:
-                    try:
-                        return _decode_array(body, where)
-                    except orjson.JSONDecodeError as exc:  # truncated in transit: try again
-                        last_problem = f"invalid JSON ({exc}): {_excerpt(body)}"
-                elif status in (401, 403):
+                if status in (401, 403):
                     raise AuthenticationError(
                         f"The Dixa Exports API refused the token (HTTP {status}) on {where}. "
                         "Check DIXA_API_TOKEN: it must be a valid admin API token "
                         "(Dixa Settings -> Integrations -> API tokens)."
                     )
-                elif status in RETRYABLE_STATUS:
-                    retry_after = _parse_retry_after(response.headers.get("Retry-After"))
-                    last_problem = f"HTTP {status}: {_excerpt(body)}"
-                else:
+                if status not in RETRYABLE_STATUS:
                     raise RequestRejected(
                         f"The Dixa Exports API rejected {where} with HTTP {status}: "
                         f"{_excerpt(body)}",
                         status,
                     )
+                retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+                last_problem = f"HTTP {status}: {_excerpt(body)}"
+            finally:
+                self._record(waited, started, size, outcome)
             if attempt == self._max_attempts:
                 break
             delay = retry_after if retry_after is not None else self._backoff(attempt)
@@ -334,6 +359,12 @@ class ExportsClient:
             "The API may be down or rate limiting hard: try again later."
         )
 
+    def _count(self, answer: _Answer[Any]) -> None:
+        with self._lock:
+            self.metrics.records += answer.kept
+            self.metrics.edge_records += answer.edges
+            self.metrics.stray_records += len(answer.stray_ids)
+
     def _backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff: spreads retries of concurrent callers apart."""
         return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2 ** (attempt - 1)))
@@ -345,23 +376,35 @@ class ExportsClient:
             m.bytes += size
             m.seconds += time.perf_counter() - started
             m.waited_seconds += waited
-            m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
+            if outcome:
+                m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
 
 
-def _decode_array(body: bytes, where: str) -> list[Record]:
-    data = orjson.loads(body)
-    if not isinstance(data, list):
-        raise MalformedResponse(
-            f"{where} answered 200 with a JSON {_json_kind(data)}, not an array: "
-            f"{_excerpt(body)}"
-        )
-    for index, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise MalformedResponse(
-                f"{where}: item {index} of the array is a JSON {_json_kind(item)}, "
-                f"not an object: {_excerpt(orjson.dumps(item))}"
-            )
-    return data
+class _Answer(Generic[T]):
+    """The converted runs of one successful response, with what the window filter left out."""
+
+    def __init__(self, filters: Mapping[str, Window], convert: Convert[T], where: str) -> None:
+        self._filters = filters
+        self._convert = convert
+        self._where = where
+        self.parts: list[T] = []
+        self.kept = 0
+        self.edges = 0
+        self.stray_ids: list[Any] = []
+
+    def add(self, run: list[Any]) -> None:
+        for index, item in enumerate(run):
+            if not isinstance(item, dict):
+                raise MalformedResponse(
+                    f"{self._where}: an element of the array is a JSON {_json_kind(item)}, "
+                    f"not an object (#{self.kept + index} of its run): "
+                    f"{_excerpt(orjson.dumps(item))}"
+                )
+        kept, edges, strays = _keep_inside(run, self._filters)
+        self.parts.append(self._convert(kept))
+        self.kept += len(kept)
+        self.edges += edges
+        self.stray_ids.extend(record.get("id") for record in strays)
 
 
 def _json_kind(value: Any) -> str:

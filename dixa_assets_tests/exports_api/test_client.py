@@ -35,7 +35,7 @@ def test_messages_of_a_day_equal_the_ground_truth(simulator):
     with client_for(simulator) as client:
         answer = client.messages(created=DAY)
     truth = simulator.organisation.messages(DAY.start_ms, DAY.end_ms)
-    assert [m["id"] for m in answer.records] == [m["id"] for m in truth]
+    assert [m["id"] for m in answer.records()] == [m["id"] for m in truth]
     assert answer.requests == 1 and answer.stray_ids == []
 
 
@@ -54,14 +54,14 @@ def test_every_filter_of_the_reference_is_supported(simulator):
         for name in ("created", "updated", "closed", "last_message_created"):
             answer = client.conversations(**{name: DAY})
             expected = org.conversations(DAY.start_ms, DAY.end_ms, field=f"{name}_at")
-            assert sorted(r["id"] for r in answer.records) == sorted(r["id"] for r in expected)
+            assert sorted(r["id"] for r in answer.records()) == sorted(r["id"] for r in expected)
 
 
 def test_csids_are_sent_ten_at_a_time(simulator):
     ids = [r["id"] for r in simulator.organisation.conversations(*day_ms("2025-03-02"))][:23]
     with client_for(simulator) as client:
         answer = client.conversations(csids=ids)
-    assert sorted(r["id"] for r in answer.records) == sorted(ids)
+    assert sorted(r["id"] for r in answer.records()) == sorted(ids)
     assert sorted(len(e.params["csids"].split(",")) for e in exports(simulator)) == [3, 10, 10]
 
 
@@ -71,7 +71,7 @@ def test_a_long_window_is_split_to_the_31_day_limit(simulator):
         answer = client.messages(created=window)
     assert answer.requests == 2 and all(e.status == 200 for e in exports(simulator))
     truth = simulator.organisation.messages(window.start_ms, window.end_ms)
-    assert sorted(m["id"] for m in answer.records) == sorted(m["id"] for m in truth)
+    assert sorted(m["id"] for m in answer.records()) == sorted(m["id"] for m in truth)
 
 
 def test_stream_keeps_order_and_bounds_concurrency(simulator):
@@ -99,7 +99,7 @@ def test_transient_faults_are_retried(simulator, kind):
     with client_for(simulator) as client:
         answer = client.messages(created=DAY)
         assert client.metrics.retries == 2
-    assert len(answer.records) == len(simulator.organisation.messages(DAY.start_ms, DAY.end_ms))
+    assert len(answer.records()) == len(simulator.organisation.messages(DAY.start_ms, DAY.end_ms))
 
 
 def test_a_slow_answer_times_out_and_is_retried(simulator):
