@@ -108,3 +108,13 @@ def test_any_json_value_in_any_field_is_stored_or_named(field, value):
         assert WHERE in str(err)
     else:
         assert isinstance(table, pa.Table) and table.num_rows == 1
+
+
+def test_a_string_where_an_array_belongs_is_named_not_split_into_characters():
+    with pytest.raises(MalformedRecordError, match="'tags'.*expected an array"):
+        records_to_table([conversation(tags="vip")], CONVERSATIONS, WHERE)
+
+
+def test_a_boolean_where_a_number_belongs_is_named_not_stored_as_one():
+    with pytest.raises(MalformedRecordError, match="'linked_to'.*boolean"):
+        records_to_table([conversation(linked_to=True)], CONVERSATIONS, WHERE)
