@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -33,10 +33,19 @@ def partition_slots(table: pa.Table, column: str, windows: Sequence[Window]) -> 
     return slots
 
 
-def split_by_windows(table: pa.Table, column: str, windows: Sequence[Window]) -> list[pa.Table]:
-    """One table per window, holding its rows in their original order."""
+def split_by_windows(
+    table: pa.Table, column: str, windows: Sequence[Window]
+) -> Iterator[pa.Table]:
+    """One table per window, holding its rows in their original order.
+
+    Yields one window at a time, each a copy of only its own rows, so splitting a range holds
+    the range once plus one day. A single window is the table itself, uncopied.
+    """
     slots = partition_slots(table, column, windows)
+    if len(windows) == 1:
+        yield table
+        return
     order = np.argsort(slots, kind="stable")
     bounds = np.searchsorted(slots[order], np.arange(len(windows) + 1))
-    ordered = table.take(pa.array(order))
-    return [ordered.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
+    for start, end in itertools.pairwise(bounds):
+        yield table.take(pa.array(order[start:end]))
