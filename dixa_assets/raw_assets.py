@@ -14,13 +14,10 @@ in as few requests as the API's 31-day limit allows and the IO manager splits th
 their daily Parquet files.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -38,15 +35,15 @@ from dagster import (
 from .daily_split import partition_slots
 from .exports_api import (
     AuthenticationError,
-    Export,
     InsecureTransportError,
     MalformedResponse,
     RequestRejected,
     Window,
 )
+from .ingest import Fetch, ingest_window
 from .io_manager import PARTITION_COLUMN_KEY
 from .metadata import column_schema, preview, unknown_field_counts
-from .records import MalformedRecordError, records_to_table
+from .records import MalformedRecordError
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
 
@@ -68,7 +65,7 @@ class RawExport:
 
     asset_name: str
     spec: TableSpec
-    fetch: Callable[..., Export[pa.Table]]
+    fetch: Fetch
     preview_columns: tuple[str, ...]
     description: str
 
@@ -123,21 +120,19 @@ def build_raw_asset(
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
         where = f"{export.asset_name} partition {label}"
         window = Window.between(*context.partition_time_window)
-        to_table = partial(records_to_table, spec=export.spec, where=where)
-        tables = []
-        edges = strays = 0
         try:
             with dixa.open_client(context.log) as client:
-                fetch = partial(export.fetch, client, convert=to_table)
-                for _, answer in client.stream(client.pieces(window), fetch):
-                    tables.extend(answer.parts)
-                    edges += answer.edge_records
-                    strays += len(answer.stray_ids)
+                ingested = ingest_window(client, export.spec, export.fetch, window, where)
                 metrics = client.metrics.as_dict()
         except PERMANENT_ERRORS as error:
             # Retrying the step cannot fix a refused token or a malformed record.
             raise Failure(description=str(error), allow_retries=False) from None
-        table = pa.concat_tables([to_table([]), *tables])
+        table = ingested.table
+        if ingested.duplicates_dropped:
+            context.log.warning(
+                f"{where}: {ingested.duplicates_dropped} record(s) came twice; kept the latest "
+                "version of each id"
+            )
 
         windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
         slots = partition_slots(table, export.spec.partition_field, windows)
@@ -165,8 +160,9 @@ def build_raw_asset(
                 "response_bytes": metrics["bytes"],
                 "request_seconds": metrics["seconds"],
                 "waited_seconds": metrics["waited_seconds"],
-                "edge_records_dropped": edges,
-                "stray_records_dropped": strays,
+                "edge_records_dropped": ingested.edge_records,
+                "stray_records_dropped": ingested.stray_records,
+                "duplicate_records_dropped": ingested.duplicates_dropped,
                 "unknown_fields": MetadataValue.json(unknown),
                 "preview": preview(df, export.preview_columns),
             },
