@@ -17,7 +17,7 @@ from typing import Any
 
 FAULT_KINDS: tuple[str, ...] = (
     "429", "500", "502", "503", "504", "slow", "drop", "drop_mid_body", "truncate",
-    "html_200", "object_200", "401", "403", "404", "400",
+    "html_200", "object_200", "payload_200", "401", "403", "404", "400",
 )  # fmt: skip
 
 RETRY_AFTER_FORMATS = ("seconds", "http-date", "absent")
@@ -25,6 +25,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "429": {"retry_after": 1, "retry_after_format": "seconds"},
     "slow": {"seconds": 5.0},
     "400": {"message": "Bad request"},
+    "payload_200": {"payload": []},
 }
 """Parameters each kind accepts, with their defaults; other kinds take none."""
 
@@ -33,7 +34,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 class Fault:
     """One fault to act out. `params` are the kind's parameters with defaults filled in:
     429: `retry_after` (seconds) and `retry_after_format` (seconds | http-date | absent);
-    slow: `seconds` to sleep before answering normally; 400: `message`."""
+    slow: `seconds` to sleep before answering normally; 400: `message`;
+    payload_200: `payload`, any JSON value to answer with instead of the real records (hostile
+    input: missing fields, wrong types, duplicate ids, huge or odd strings)."""
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
