@@ -145,4 +145,11 @@ def test_unknown_kinds_and_parameters_are_refused() -> None:
         plan.inject("500", seconds=3)
     with pytest.raises(ValueError):
         plan.inject("429", retry_after_format="soon")
-    assert len(FAULT_KINDS) == 15
+    assert len(FAULT_KINDS) == 16
+
+
+def test_payload_200_answers_with_the_given_json() -> None:
+    plan = FaultPlan()
+    plan.inject("payload_200", payload=[{"id": 1}])
+    fault = plan.next_fault("/v1/message_export")
+    assert fault is not None and fault.params == {"payload": [{"id": 1}]}
