@@ -94,10 +94,12 @@ def run_assets(
     instance: DagsterInstance | None = None,
     raise_on_error: bool = True,
     token: str = TOKEN,
+    checks: bool = True,
     **client_overrides: object,
 ) -> ExecuteInProcessResult:
     """Materialize ``selection`` for one partition, or the range ``first...last`` in one run
-    (``first=None``: unpartitioned assets). The selected assets' checks run too."""
+    (``first=None``: unpartitioned assets). The selected assets' checks run too, unless
+    ``checks=False``."""
     defs: Definitions = build_definitions(settings)
     resources = dict(defs.resources or {})
     resources["dixa"] = DixaExportsResource(
@@ -112,15 +114,21 @@ def run_assets(
     if last is not None and last != first:
         tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
         partition_key = None
-    return materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
-        selection=list(selection),
-        partition_key=partition_key,
-        tags=tags,
-        resources=resources,
-        instance=instance or DagsterInstance.ephemeral(),
-        raise_on_error=raise_on_error,
-    )
+    own_instance = instance is None
+    instance = instance or DagsterInstance.ephemeral()
+    try:
+        return materialize(
+            list(defs.assets or []),
+            selection=list(selection),
+            partition_key=partition_key,
+            tags=tags,
+            resources=resources,
+            instance=instance,
+            raise_on_error=raise_on_error,
+        )
+    finally:
+        if own_instance:
+            instance.dispose()  # in the thread that made it: SQLite objects are per thread
 
 
 def day_ms(day: str, timezone: str = "UTC") -> tuple[int, int]:

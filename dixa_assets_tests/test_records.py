@@ -111,10 +111,10 @@ def test_any_json_value_in_any_field_is_stored_or_named(field, value):
 
 
 def test_a_string_where_an_array_belongs_is_named_not_split_into_characters():
-    with pytest.raises(MalformedRecordError, match="'tags'.*expected an array"):
+    with pytest.raises(MalformedRecordError, match=r"'tags'.*expected an array"):
         records_to_table([conversation(tags="vip")], CONVERSATIONS, WHERE)
 
 
 def test_a_boolean_where_a_number_belongs_is_named_not_stored_as_one():
-    with pytest.raises(MalformedRecordError, match="'linked_to'.*boolean"):
+    with pytest.raises(MalformedRecordError, match=r"'linked_to'.*boolean"):
         records_to_table([conversation(linked_to=True)], CONVERSATIONS, WHERE)
