@@ -1,0 +1,54 @@
+"""The code location loads and validates the way users and `dg` load it: without a token."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey
+
+from dixa_assets.definitions import build_definitions
+from dixa_assets.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(BIN / "dagster"), "definitions", "validate", "-m", "dixa_assets.definitions"],
+        [str(BIN / "dg"), "check", "defs"],
+    ],
+    ids=["dagster-validate", "dg-check-defs"],
+)
+def test_definitions_validate_without_a_token(command, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DIXA_API_TOKEN"}
+    env["DAGSTER_HOME"] = str(tmp_path)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_raw_assets_are_described_for_the_ui():
+    defs = build_definitions(Settings.from_env())
+    graph = defs.resolve_asset_graph()
+    for name in ("dixa_conversations", "dixa_messages"):
+        node = graph.get(AssetKey(name))
+        assert node.group_name == "dixa_raw"
+        assert node.description and node.owners == ["team:support-data"]
+        assert {"pandas", "parquet"} <= set(node.kinds)
+        assert node.metadata["dagster/column_schema"].columns
+        assert node.pools == {"dixa_exports_api"}
+
+
+def test_a_bad_timezone_or_start_date_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("DIXA_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValueError, match="IANA"):
+        Settings.from_env()
+    monkeypatch.setenv("DIXA_TIMEZONE", "UTC")
+    monkeypatch.setenv("DIXA_START_DATE", "01/02/2025")
+    with pytest.raises(ValueError, match="yyyy-mm-dd"):
+        Settings.from_env()
