@@ -28,6 +28,7 @@ from .schemas import (
 
 Record = dict[str, Any]
 STRING_LIST = ARROW_TYPES[Kind.STRING_LIST]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class MalformedRecordError(ValueError):
@@ -70,18 +71,31 @@ def records_to_table(records: Sequence[Record], spec: TableSpec, where: str) -> 
 
 
 def _typed_columns(records: Sequence[Record], spec: TableSpec) -> dict[str, pa.Array]:
-    """The string and boolean columns, converted in one pass in C++ (the common, fast case).
+    """The flat columns, converted in one pass in C++ (the common, fast case).
 
-    pyarrow refuses any value of another type there, so a record that does not fit sends
-    every column down the per-column path, which keeps it losslessly or names it. Numbers and
-    lists stay on that path: pyarrow would silently turn ``true`` into 1 or a string into a list
-    of its characters.
+    pyarrow refuses a value of another type there, and such a record sends every column down the
+    per-column path, which keeps it losslessly or names it. Two silent conversions are guarded:
+    a number column is kept only if it casts back to int64 exactly and holds no value of 0 or 1
+    (which could have been ``false``/``true``); otherwise that column takes the checked path.
+    Lists stay on that path, since pyarrow would split a string into its characters.
     """
     try:
         struct = pa.array(records, type=spec.typed_struct)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return {}
-    return {name: struct.field(name) for name in spec.typed_struct.names}
+    columns = {}
+    for field in spec.typed_struct:
+        column = struct.field(field.name)
+        if pa.types.is_floating(field.type):
+            low = pc.min(column).as_py()
+            if low is not None and low <= 1:
+                continue
+            try:
+                column = column.cast(pa.int64())
+            except pa.ArrowInvalid:
+                continue
+        columns[field.name] = column
+    return columns
 
 
 def _extra_fields(records: Sequence[Record], spec: TableSpec) -> list[str | None]:
@@ -123,13 +137,14 @@ def _int_value(value: Any, index: int) -> int | None:
         return None
     if isinstance(value, bool):
         raise _BadValue(index, f"expected an integer, got the boolean {value}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise _BadValue(index, f"expected an integer, got {_show(value)}")
+    integral_float = isinstance(value, float) and value.is_integer()
+    digits = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+    if not (isinstance(value, int) or integral_float or digits):
+        raise _BadValue(index, f"expected an integer, got {_show(value)}")
+    number = int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise _BadValue(index, f"{number} does not fit a 64-bit integer")
+    return number
 
 
 def _to_string(values: list[Any]) -> pa.Array:

@@ -114,10 +114,19 @@ class TableSpec:
 
     @cached_property
     def typed_struct(self) -> pa.StructType:
-        """The string and boolean fields, which pyarrow converts from dicts strictly."""
-        strict = (Kind.STRING, Kind.BOOL)
+        """The flat fields as pyarrow converts them from dicts in one strict pass.
+
+        Whole numbers go through float64 (exact below 2**53; pyarrow refuses larger ints rather
+        than round them) and are checked and cast back to int64 by the converter.
+        """
+        as_float = (Kind.INT, Kind.TIMESTAMP)
+        flat = (Kind.STRING, Kind.BOOL, *as_float)
         return pa.struct(
-            [pa.field(f.name, ARROW_TYPES[f.kind]) for f in self.fields if f.kind in strict]
+            [
+                pa.field(f.name, pa.float64() if f.kind in as_float else ARROW_TYPES[f.kind])
+                for f in self.fields
+                if f.kind in flat
+            ]
         )
 
     @cached_property

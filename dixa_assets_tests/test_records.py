@@ -96,7 +96,9 @@ json_values = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(
     field=st.sampled_from([f.name for f in CONVERSATIONS.fields]),
-    value=json_values,
+    value=json_values
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False),
 )
 def test_any_json_value_in_any_field_is_stored_or_named(field, value):
     """Hostile input never crashes deep inside pyarrow: it is stored, or the error names it."""
@@ -118,3 +120,13 @@ def test_a_string_where_an_array_belongs_is_named_not_split_into_characters():
 def test_a_boolean_where_a_number_belongs_is_named_not_stored_as_one():
     with pytest.raises(MalformedRecordError, match=r"'linked_to'.*boolean"):
         records_to_table([conversation(linked_to=True)], CONVERSATIONS, WHERE)
+
+
+def test_a_number_beyond_64_bits_is_named():
+    with pytest.raises(MalformedRecordError, match=r"'linked_to'.*64-bit"):
+        records_to_table([conversation(linked_to=2**70)], CONVERSATIONS, WHERE)
+
+
+def test_zero_and_one_in_number_fields_stay_numbers():
+    row = one_row([conversation(rating_score=0, linked_to=1, exports_handling_duration=1.0)])
+    assert (row["rating_score"], row["linked_to"], row["exports_handling_duration"]) == (0, 1, 1)
