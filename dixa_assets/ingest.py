@@ -7,7 +7,7 @@ the assets run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -17,6 +17,7 @@ from .duplicates import latest_per_id
 from .exports_api import Export, ExportsClient, Window
 from .records import records_to_table
 from .schemas import TableSpec
+from .spill import spill
 
 Fetch = Callable[..., Export[pa.Table]]
 
@@ -35,14 +36,21 @@ def ingest_window(
     """Fetch ``window`` in API-sized pieces and return its table of ``spec``.
 
     ``fetch(client, piece, convert=...)`` asks one endpoint for one piece; ``where`` names the
-    partition in error messages.
+    partition in error messages. Memory holds one piece at a time: a range of several pieces is
+    returned memory-mapped from local disk (see :mod:`.spill`).
     """
     to_table = partial(records_to_table, spec=spec, where=where)
-    tables = [to_table([])]  # the schema, even for an empty window
-    edges = strays = 0
-    for _, answer in client.stream(client.pieces(window), partial(fetch, client, convert=to_table)):
-        tables.extend(answer.parts)
-        edges += answer.edge_records
-        strays += len(answer.stray_ids)
-    table, duplicates = latest_per_id(pa.concat_tables(tables), "id", spec.partition_field)
-    return Ingested(table, edges, strays, duplicates)
+    pieces = client.pieces(window)
+    counts = {"edges": 0, "strays": 0}
+
+    def tables() -> Iterator[pa.Table]:
+        yield to_table([])  # the schema, even for an empty window
+        for _, answer in client.stream(pieces, partial(fetch, client, convert=to_table)):
+            counts["edges"] += answer.edge_records
+            counts["strays"] += len(answer.stray_ids)
+            yield from answer.parts
+
+    # One request's table is bounded by the API's window; a longer range goes to disk.
+    whole = spill(tables(), spec.arrow_schema) if len(pieces) > 1 else pa.concat_tables(tables())
+    table, duplicates = latest_per_id(whole, "id", spec.partition_field)
+    return Ingested(table, counts["edges"], counts["strays"], duplicates)

@@ -70,6 +70,17 @@ def test_range_in_one_run_is_split_into_days_with_one_request_per_endpoint(setti
     assert counts == {d: len(stored(settings, "dixa_messages", d)) for d in days}
 
 
+def test_a_range_longer_than_the_api_window_is_fetched_in_31_day_pieces(settings, simulator):
+    first, last = "2025-01-05", "2025-03-15"  # 70 days: three requests per endpoint
+    assert run_assets(settings, RAW, first, last).success
+    exports = [e for e in simulator.request_log if e.endpoint.startswith("/v1/")]
+    assert len(exports) == 6
+    for day in ("2025-01-05", "2025-02-04", "2025-02-05", "2025-03-06", "2025-03-15"):
+        assert_day_equals_truth(settings, simulator.organisation, day)
+    stored_days = sorted(p.stem for p in (Path(settings.data_dir) / "dixa_messages").iterdir())
+    assert len(stored_days) == 70
+
+
 def test_records_on_the_exact_midnight_land_in_the_later_day(settings, simulator):
     run_assets(settings, RAW, "2025-03-04", "2025-03-05")
     midnight, _ = day_ms("2025-03-05")
