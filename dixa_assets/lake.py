@@ -1,9 +1,17 @@
 """The Parquet lake: one file per asset and daily partition, replaced atomically.
 
-Layout: ``<root>/<asset>/<partition key>.parquet``. A write goes to a hidden temporary file in the
-same folder and is renamed over the old file only once complete, so a reader (DuckDB's
+Layout: ``<root>/<asset>/<partition key>.parquet``, where the root is a local folder or an
+``s3://bucket/prefix`` URL (see :mod:`dixa_assets.lake_root`). A reader (DuckDB's
 ``read_parquet('<root>/<asset>/*.parquet')`` included) sees the old partition or the new one,
-never half of one, and a crashed write leaves the previous version in place.
+never half of one, and a crashed write leaves the previous version in place:
+
+* on a local disk, a write goes to a hidden temporary file in the same folder, is fsynced, and is
+  renamed over the old file only once complete (``os.replace`` is atomic within a filesystem);
+* on S3, the file is serialized in memory and uploaded in one request (a multipart upload above
+  s3fs's threshold), because S3 makes an object visible only when its PUT (or the multipart
+  upload's completion) succeeds, and then replaces the old version whole. Nothing is uploaded
+  until the table is fully serialized, so a failed write changes nothing; there is no temporary
+  object to clean up and no rename (S3 has none).
 """
 
 from __future__ import annotations
@@ -12,12 +20,15 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from upath import UPath
+
+from .lake_root import is_local, lake_root
 
 STALE_TEMP_SECONDS = 3600
+COMPRESSION = "zstd"
 
 
 class PartitionMissing(FileNotFoundError):
@@ -25,26 +36,22 @@ class PartitionMissing(FileNotFoundError):
 
 
 class ParquetLake:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+    """Daily Parquet partitions of each asset under one root, local or on S3."""
 
-    def path(self, asset: str, partition: str) -> Path:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root: UPath = lake_root(root)
+
+    def path(self, asset: str, partition: str) -> UPath:
+        """Where the partition's file is (a ``pathlib.Path`` when the lake is local)."""
         return self.root / asset / f"{partition}.parquet"
 
-    def write(self, asset: str, partition: str, table: pa.Table) -> Path:
+    def write(self, asset: str, partition: str, table: pa.Table) -> UPath:
         """Write ``table`` as the partition, replacing any earlier version atomically."""
         target = self.path(asset, partition)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(target)
-        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with open(temp, "wb") as sink:
-                pq.write_table(table, sink, compression="zstd")
-                sink.flush()
-                os.fsync(sink.fileno())
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+        if is_local(target):
+            _replace_file(target, table)
+        else:
+            _put_object(target, table)
         return target
 
     def read(self, asset: str, partitions: Sequence[str]) -> pa.Table:
@@ -56,7 +63,7 @@ class ParquetLake:
                 raise PartitionMissing(
                     f"{asset} partition {partition} has not been materialized (no {path})"
                 )
-            tables.append(pq.read_table(path))
+            tables.append(pq.read_table(path.path, filesystem=path.fs))
         if not tables:
             raise ValueError(f"no partitions of {asset} were asked for")
         return pa.concat_tables(tables, promote_options="default")
@@ -67,7 +74,33 @@ class ParquetLake:
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
 
 
-def _remove_stale_temps(target: Path) -> None:
+def _replace_file(target: UPath, table: pa.Table) -> None:
+    """Temp file in the target's folder, fsync, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(target)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temp, "wb") as sink:
+            pq.write_table(table, sink, compression=COMPRESSION)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _put_object(target: UPath, table: pa.Table) -> None:
+    """The whole file in one upload, which an object store makes visible only once complete.
+
+    Not ``target.open("wb")``: an fsspec file closed by an exception still commits what it has,
+    which would replace a good partition with a truncated one.
+    """
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression=COMPRESSION)
+    target.fs.pipe_file(target.path, sink.getvalue().to_pybytes())
+
+
+def _remove_stale_temps(target: UPath) -> None:
     """Delete temp files that a crashed writer left; a recent one may still be in use."""
     cutoff = time.time() - STALE_TEMP_SECONDS
     for temp in target.parent.glob(f".{target.name}.*.tmp"):

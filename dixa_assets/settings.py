@@ -19,6 +19,7 @@ DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_REQUESTS_PER_MINUTE = 10.0
+DEFAULT_LOOKBACK_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,20 @@ class Settings:
     duckdb_path: str
     api_base_url: str = DEFAULT_BASE_URL
     requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE
+    # Recent days the daily schedule re-fetches, so late conversation updates are captured.
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
 
     @classmethod
     def from_env(cls) -> Settings:
         start_date = os.environ.get("DIXA_START_DATE") or DEFAULT_START_DATE
         timezone = os.environ.get("DIXA_TIMEZONE") or DEFAULT_TIMEZONE
         data_dir = os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR
-        duckdb_path = os.environ.get("DIXA_DUCKDB_PATH") or str(Path(data_dir) / "dixa.duckdb")
+        # Not "dixa.duckdb": DuckDB names the catalog after the file, and a catalog "dixa" makes
+        # the schema "dixa" ambiguous. Beside an object-store lake, the file stays local.
+        local_dir = "." if "://" in data_dir else data_dir
+        duckdb_path = os.environ.get("DIXA_DUCKDB_PATH") or str(
+            Path(local_dir) / "warehouse.duckdb"
+        )
         try:
             date.fromisoformat(start_date)
         except ValueError:
@@ -50,4 +58,15 @@ class Settings:
             requests_per_minute = float(pace)
         except ValueError:
             raise ValueError(f"DIXA_REQUESTS_PER_MINUTE must be a number, got {pace!r}") from None
-        return cls(start_date, timezone, data_dir, duckdb_path, base_url, requests_per_minute)
+        lookback = os.environ.get("DIXA_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
+        if not lookback.isdigit() or int(lookback) < 1:
+            raise ValueError(f"DIXA_LOOKBACK_DAYS must be a whole number >= 1, got {lookback!r}")
+        return cls(
+            start_date,
+            timezone,
+            data_dir,
+            duckdb_path,
+            base_url,
+            requests_per_minute,
+            lookback_days=int(lookback),
+        )

@@ -94,12 +94,10 @@ def run_assets(
     instance: DagsterInstance | None = None,
     raise_on_error: bool = True,
     token: str = TOKEN,
-    checks: bool = True,
     **client_overrides: object,
 ) -> ExecuteInProcessResult:
     """Materialize ``selection`` for one partition, or the range ``first...last`` in one run
-    (``first=None``: unpartitioned assets). The selected assets' checks run too, unless
-    ``checks=False``."""
+    (``first=None``: unpartitioned assets). The selected assets' checks run too."""
     defs: Definitions = build_definitions(settings)
     resources = dict(defs.resources or {})
     resources["dixa"] = DixaExportsResource(
@@ -118,7 +116,7 @@ def run_assets(
     instance = instance or DagsterInstance.ephemeral()
     try:
         return materialize(
-            list(defs.assets or []),
+            [*(defs.assets or []), *(defs.asset_checks or [])],
             selection=list(selection),
             partition_key=partition_key,
             tags=tags,

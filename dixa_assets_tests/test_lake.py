@@ -1,3 +1,6 @@
+"""The Parquet lake on a local disk and on S3 (a local S3-compatible server): same interface,
+same guarantees."""
+
 import os
 import time
 
@@ -8,18 +11,32 @@ import pytest
 from dixa_assets.lake import STALE_TEMP_SECONDS, ParquetLake, PartitionMissing
 
 
-def test_write_replaces_and_reads_back(tmp_path):
-    lake = ParquetLake(tmp_path)
+def test_write_replaces_and_reads_back(lake_url):
+    lake = ParquetLake(lake_url)
     lake.write("dixa_messages", "2025-03-01", pa.table({"id": ["a", "b"]}))
     path = lake.write("dixa_messages", "2025-03-01", pa.table({"id": ["c"]}))
-    assert path == tmp_path / "dixa_messages" / "2025-03-01.parquet"
+    assert str(path) == f"{lake_url}/dixa_messages/2025-03-01.parquet"
     assert lake.read("dixa_messages", ["2025-03-01"]).column("id").to_pylist() == ["c"]
     assert lake.partitions("dixa_messages") == ["2025-03-01"]
     assert [p.name for p in path.parent.iterdir()] == ["2025-03-01.parquet"]
 
 
-def test_failed_write_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monkeypatch):
-    lake = ParquetLake(tmp_path)
+def test_a_local_partition_path_is_a_plain_path(tmp_path):
+    path = ParquetLake(tmp_path).path("dixa_messages", "2025-03-01")
+    assert path == tmp_path / "dixa_messages" / "2025-03-01.parquet"
+
+
+def test_read_concatenates_partitions_in_order(lake_url):
+    lake = ParquetLake(lake_url)
+    lake.write("a", "2025-01-02", pa.table({"x": [2]}))
+    lake.write("a", "2025-01-01", pa.table({"x": [1]}))
+    assert lake.read("a", ["2025-01-01", "2025-01-02"]).column("x").to_pylist() == [1, 2]
+    assert lake.partitions("a") == ["2025-01-01", "2025-01-02"]
+    assert lake.partitions("never_written") == []
+
+
+def test_failed_write_keeps_the_previous_file_and_leaves_no_temp(lake_url, monkeypatch):
+    lake = ParquetLake(lake_url)
     lake.write("a", "2025-01-01", pa.table({"x": [1]}))
 
     def broken(*args, **kwargs):
@@ -30,7 +47,23 @@ def test_failed_write_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monke
         lake.write("a", "2025-01-01", pa.table({"x": [2]}))
     monkeypatch.undo()
     assert lake.read("a", ["2025-01-01"]).column("x").to_pylist() == [1]
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["2025-01-01.parquet"]
+    assert sorted(p.name for p in (lake.root / "a").iterdir()) == ["2025-01-01.parquet"]
+
+
+def test_a_write_that_fails_midway_on_s3_leaves_the_previous_object(s3_lake_url, monkeypatch):
+    """What reaches the store is all or nothing, even when the writer dies mid-file."""
+    lake = ParquetLake(s3_lake_url)
+    lake.write("a", "2025-01-01", pa.table({"x": list(range(1000))}))
+
+    def half_then_crash(table, sink, **kwargs):
+        sink.write(b"PAR1 half a file")
+        raise OSError("killed")
+
+    monkeypatch.setattr(pq, "write_table", half_then_crash)
+    with pytest.raises(OSError, match="killed"):
+        lake.write("a", "2025-01-01", pa.table({"x": [2]}))
+    monkeypatch.undo()
+    assert lake.read("a", ["2025-01-01"]).num_rows == 1000
 
 
 def test_stale_temps_of_a_crashed_writer_are_removed_but_fresh_ones_kept(tmp_path):
@@ -48,6 +81,12 @@ def test_stale_temps_of_a_crashed_writer_are_removed_but_fresh_ones_kept(tmp_pat
     assert lake.partitions("a") == ["2025-01-01"]
 
 
-def test_missing_partition_is_a_clear_error(tmp_path):
+def test_missing_partition_is_a_clear_error(lake_url):
     with pytest.raises(PartitionMissing, match="2025-01-02 has not been materialized"):
-        ParquetLake(tmp_path).read("a", ["2025-01-02"])
+        ParquetLake(lake_url).read("a", ["2025-01-02"])
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/lake", "ftp://host/lake", "memory://lake"])
+def test_other_url_schemes_are_refused(url):
+    with pytest.raises(ValueError, match="a local folder or an s3:// URL"):
+        ParquetLake(url)
