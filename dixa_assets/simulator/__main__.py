@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date
 
+from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES
 from dixa_assets.simulator.faults import FAULT_KINDS
 from dixa_assets.simulator.filters import BOUNDS, QueryError, parse_date
 from dixa_assets.simulator.organisation import Organisation
@@ -59,11 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="pin the clock (ms or yyyy-mm-dd); default: wall clock",
     )
+    parser.add_argument(
+        "--tags-info-shape",
+        choices=TAGS_INFO_SHAPES,
+        default="mixed",
+        help="mixed: strings (the reference) and objects; objects: only objects (for tap-dixa)",
+    )
     parser.add_argument("--bounds", choices=BOUNDS, default="inclusive")
     parser.add_argument(
         "--requests-per-minute", type=float, default=10.0, help="0 disables the rate limit"
     )
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--accept-legacy-basic-auth",
+        action="store_true",
+        help='also accept Basic base64("bearer:<token>"), as older tap-dixa releases send',
+    )
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument(
@@ -85,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         history_start=args.history_start,
         history_end=args.history_end,
         now_ms=args.now,
+        tags_info_shape=args.tags_info_shape,
     )
     server = SimulatorServer(
         organisation,
@@ -94,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         bounds=args.bounds,
         requests_per_minute=args.requests_per_minute or None,
         latency_ms=args.latency_ms,
+        accept_legacy_basic_auth=args.accept_legacy_basic_auth,
     )
     if args.fault_rate > 0:
         server.faults.set_random(args.fault_rate, args.fault_seed, args.fault_kinds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from dixa_assets.simulator.catalogue import (
     AI_MODELS,
@@ -47,6 +47,12 @@ CONVERSATION_FIELDS: tuple[str, ...] = (
 
 UNKNOWN_CONVERSATION_FIELDS = ("sentiment_score", "ai_summary")
 """Fields no reference lists, carried by a small share of conversations (stable names)."""
+
+TagsInfoShape = Literal["mixed", "objects"]
+TAGS_INFO_SHAPES: tuple[TagsInfoShape, ...] = ("mixed", "objects")
+"""`mixed`: a conversation's `tags_info` items are the reference's strings or the peers'
+`{id, name, is_deactivated}` objects (half each), as real data may be; `objects`: always objects,
+for clients that crash on strings (tap-dixa), with every other value and draw unchanged."""
 
 _ALL_NULL: Record = dict.fromkeys(CONVERSATION_FIELDS)
 _CUM_CHANNEL_WEIGHTS = tuple(sum(CHANNEL_WEIGHTS[: k + 1]) for k in range(len(CHANNEL_WEIGHTS)))
@@ -100,12 +106,14 @@ class ConversationPlanner:
         lag_ms: int,
         unknown_field_rate: float,
         first_org_id: int,
+        tags_info_shape: TagsInfoShape = "mixed",
     ) -> None:
         self._cat = catalogue
         self._rng = rng
         self._lag_ms = lag_ms
         self._unknown_rate = unknown_field_rate
         self._first_org_id = first_org_id
+        self._tags_info_shape = tags_info_shape
 
     def plan(
         self, csid: int, created: int, extra_messages: int, timing: Timing
@@ -136,7 +144,8 @@ class ConversationPlanner:
         if r.random() < 0.8:
             base["originating_country"] = r.choice(COUNTRIES)
         integration, line = self._channel_fields(base, channel, inbound)
-        tag_objects = r.random() < 0.5
+        # Drawn whatever the shape, so that "objects" changes tags_info and nothing else.
+        tag_objects = r.random() < 0.5 or self._tags_info_shape == "objects"
         if r.random() < 0.15:
             self._put_tags(base, tag_objects)
         elif r.random() < 0.3:

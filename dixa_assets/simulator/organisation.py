@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from dixa_assets.simulator.catalogue import Catalogue, build_catalogue
+from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES, TagsInfoShape
 from dixa_assets.simulator.lifecycle import Record
 from dixa_assets.simulator.synthesis import Day, DayShape, generate_day
 from dixa_assets.simulator.utc import DAY_MS, day_start_ms, epoch_day
@@ -39,6 +40,9 @@ class Organisation:
     `now_ms=None` follows the wall clock at each call; tests pin it (and move it) explicitly.
     Conversations are created from `history_start` through `history_end` (None: no end), which
     lets a benchmark hold exactly one big day. Up to `cached_days` generated days are kept (LRU).
+    `tags_info_shape="objects"` gives every `tags_info` item the object shape (see
+    `TAGS_INFO_SHAPES`) and changes nothing else, so a client that crashes on the reference's
+    strings can be measured on otherwise identical data.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class Organisation:
         *,
         history_end: date | None = None,
         cached_days: int = 366,
+        tags_info_shape: TagsInfoShape = "mixed",
     ) -> None:
         if conversations_per_day < 1:
             raise ValueError("conversations_per_day must be at least 1")
@@ -64,6 +69,8 @@ class Organisation:
             raise ValueError("history_end must not precede history_start")
         if not 0.0 <= unknown_field_rate <= 1.0:
             raise ValueError("unknown_field_rate must be within [0, 1]")
+        if tags_info_shape not in TAGS_INFO_SHAPES:
+            raise ValueError(f"tags_info_shape must be one of {', '.join(TAGS_INFO_SHAPES)}")
         self.seed = seed
         self.conversations_per_day = conversations_per_day
         self.history_start = history_start
@@ -78,6 +85,7 @@ class Organisation:
             lag_ms=self.lag_ms,
             unknown_field_rate=unknown_field_rate,
             first_org_id=FIRST_CONVERSATION_ID,
+            tags_info_shape=tags_info_shape,
         )
         self._catalogue = build_catalogue(seed)
         self._now_ms = now_ms

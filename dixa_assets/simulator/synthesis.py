@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dixa_assets.simulator.catalogue import Catalogue
-from dixa_assets.simulator.conversations import ConversationPlanner, Timing
+from dixa_assets.simulator.conversations import ConversationPlanner, TagsInfoShape, Timing
 from dixa_assets.simulator.lifecycle import ConversationLife, Record
 from dixa_assets.simulator.messages import build_message
 from dixa_assets.simulator.utc import DAY_MS, copenhagen_midnight_ms, day_of_epoch_day
@@ -35,6 +35,7 @@ class DayShape:
     lag_ms: int
     unknown_field_rate: float
     first_org_id: int
+    tags_info_shape: TagsInfoShape = "mixed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def generate_day(catalogue: Catalogue, shape: DayShape, epoch_day: int, first_id
         shape.lag_ms,
         shape.unknown_field_rate,
         shape.first_org_id,
+        shape.tags_info_shape,
     )
     created = _creation_times(rng, start, count, epoch_day)
     extra = rng.poisson(shape.messages_per_conversation - 1.0, size=count).tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import signal
 import subprocess
 import sys
@@ -29,6 +30,32 @@ def test_cli_serves_until_sigterm() -> None:
         )
         # Inclusive bounds by default: the next day's midnight conversation (10_005) is in.
         assert [r["id"] for r in response.json()] == list(range(10_000, 10_006))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_cli_legacy_auth_and_objects_only_tags_info() -> None:
+    command = [
+        sys.executable, "-m", "dixa_assets.simulator", "--port", "0", "--token", "cli-token",
+        "--now", "2024-03-01", "--conversations-per-day", "200", "--requests-per-minute", "0",
+        "--accept-legacy-basic-auth", "--tags-info-shape", "objects",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+        legacy = base64.b64encode(b"bearer:cli-token").decode()
+        response = HTTP.get(
+            url + "/v1/conversation_export",
+            params={"created_after": "2024-01-01", "created_before": "2024-01-08"},
+            headers={"Authorization": f"Basic {legacy}"},
+        )
+        assert response.status_code == 200
+        items = [item for r in response.json() for item in r.get("tags_info") or []]
+        assert items and all(isinstance(item, dict) for item in items)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -156,6 +156,26 @@ def test_conversation_shapes_vary_like_real_data() -> None:
     assert any(set(CONVERSATION_FIELDS) <= set(r) for r in conversations)  # null style
 
 
+def test_objects_tags_info_shape_changes_tags_info_and_nothing_else() -> None:
+    mixed, mixed_messages = _sample()
+    objects_org = small_organisation(tags_info_shape="objects")
+    objects = objects_org.conversations(JAN, FEB, "created_at")
+    items = [item for record in objects for item in record.get("tags_info") or []]
+    assert items and all(
+        isinstance(item, dict) and set(item) == {"id", "name", "is_deactivated"} for item in items
+    )
+    assert len(objects) == len(mixed)
+    for plain, as_objects in zip(mixed, objects, strict=True):
+        names = [t if isinstance(t, str) else t["name"] for t in plain.get("tags_info") or []]
+        assert [t["name"] for t in as_objects.get("tags_info") or []] == names
+        assert {k: v for k, v in as_objects.items() if k != "tags_info"} == {
+            k: v for k, v in plain.items() if k != "tags_info"
+        }
+    assert dumps(objects_org.messages(JAN, FEB)) == dumps(mixed_messages)
+    with pytest.raises(ValueError, match="tags_info_shape"):
+        small_organisation(tags_info_shape="strings")
+
+
 def test_message_shapes_vary_like_real_data() -> None:
     _, messages = _sample()
     assert {m["initial_channel"] for m in messages} >= {"email", "pstnphone", "voicemail"}

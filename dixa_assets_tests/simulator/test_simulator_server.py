@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import date
 
@@ -66,6 +67,30 @@ def test_missing_or_wrong_token_is_401(server: SimulatorServer, headers: dict[st
     assert response.status_code == 401
     assert "message" in response.json()
     assert TOKEN not in response.text and "wrong" not in response.text
+
+
+LEGACY_BASIC = "Basic " + base64.b64encode(f"bearer:{TOKEN}".encode()).decode()
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_legacy_basic_auth_is_accepted_only_when_enabled(
+    start_server: ServerFactory, enabled: bool
+) -> None:
+    server = start_server(accept_legacy_basic_auth=enabled)
+
+    def status(authorization: str) -> int:
+        response = HTTP.get(
+            server.url + "/v1/conversation_export",
+            params={"csids": "10001"},
+            headers={"Authorization": authorization},
+        )
+        return response.status_code
+
+    assert status(LEGACY_BASIC) == (200 if enabled else 401)
+    assert status(f"Bearer {TOKEN}") == 200
+    wrong = base64.b64encode(b"bearer:wrong").decode()
+    assert status(f"Basic {wrong}") == 401
+    assert status("Basic " + base64.b64encode(TOKEN.encode()).decode()) == 401
 
 
 def test_validation_errors(client: httpx.Client) -> None:
