@@ -44,8 +44,7 @@ class DixaLakeIOManager(ConfigurableIOManager):
         ]
         table = pa.Table.from_pandas(obj, preserve_index=False)
         parts = split_by_windows(table, column, windows)
-        for key, part in zip(keys, parts, strict=True):
-            self.lake.write(asset, key, part)
+        self.lake.write_all(asset, zip(keys, parts, strict=True))
         metadata: dict[str, str | int] = {"lake_folder": str(self.lake.root / asset)}
         if len(keys) == 1:
             metadata["path"] = str(self.lake.path(asset, keys[0]))

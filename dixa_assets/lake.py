@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,6 +30,7 @@ from upath import UPath
 from .lake_root import is_local, lake_root
 
 STALE_TEMP_SECONDS = 3600
+PARALLEL_WRITES = 4
 COMPRESSION = "zstd"
 
 
@@ -53,6 +56,24 @@ class ParquetLake:
         else:
             _put_object(target, table)
         return target
+
+    def write_all(
+        self, asset: str, days: Iterable[tuple[str, pa.Table]], workers: int = PARALLEL_WRITES
+    ) -> None:
+        """Write many partitions, a few at a time, each as :meth:`write` does.
+
+        A write is mostly compression and fsync (or an upload), which release the GIL, so a
+        backfill's hundreds of small files go several at once; at most ``workers`` of ``days``
+        are taken from the iterable ahead of their write, so memory holds a few days.
+        """
+        with ThreadPoolExecutor(workers, thread_name_prefix="lake-write") as pool:
+            pending: deque[Future[UPath]] = deque()
+            for partition, table in days:
+                pending.append(pool.submit(self.write, asset, partition, table))
+                if len(pending) >= workers:
+                    pending.popleft().result()
+            for future in pending:
+                future.result()
 
     def read(self, asset: str, partitions: Sequence[str]) -> pa.Table:
         """The partitions' rows, in partition order, as one table."""

@@ -90,3 +90,22 @@ def test_missing_partition_is_a_clear_error(lake_url):
 def test_other_url_schemes_are_refused(url):
     with pytest.raises(ValueError, match="a local folder or an s3:// URL"):
         ParquetLake(url)
+
+
+def test_write_all_writes_every_day_and_surfaces_a_failure(tmp_path, monkeypatch):
+    lake = ParquetLake(tmp_path)
+    days = [(f"2025-01-{d:02d}", pa.table({"d": [d]})) for d in range(1, 11)]
+    lake.write_all("a", iter(days), workers=3)
+    assert lake.partitions("a") == [key for key, _ in days]
+    assert lake.read("a", ["2025-01-07"]).column("d").to_pylist() == [7]
+
+    real_write = lake.write
+
+    def failing_write(asset, partition, table):
+        if partition == "2025-01-04":
+            raise OSError("disk full")
+        return real_write(asset, partition, table)
+
+    monkeypatch.setattr(lake, "write", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        lake.write_all("b", iter(days), workers=3)
