@@ -20,14 +20,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 import httpx
+import pyarrow as pa
 
 from .exports_api import Window
+from .lake import ParquetLake
 from .settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RAW_ASSETS = ("dixa_conversations", "dixa_messages")
+# The real Exports API's limit, which the simulator enforces and the client keeps to.
+SIMULATOR_REQUESTS_PER_MINUTE = 10
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,10 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    home = prepare_dagster_home()
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     first, last = today - timedelta(days=args.days), today - timedelta(days=1)
     token = secrets.token_urlsafe(24)  # a fresh token for this simulator only; never printed
@@ -48,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             **os.environ,
             "DAGSTER_HOME": str(home),
-            "DIXA_API_BASE_URL": url,
-            "DIXA_API_TOKEN": token,
+            **simulator_env(url, token),
             "DIXA_START_DATE": min(date.fromisoformat(settings.start_date), first).isoformat(),
         }
         print(f"Materializing {', '.join(RAW_ASSETS)} for {first}...{last} through Dagster")
@@ -76,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"The Dagster run failed; its full log is in {log_path}")
         print(f"Run succeeded (log: {log_path})")
         summarize(settings, url, first, last)
-    print(f"\nExplore the runs: DAGSTER_HOME={home} dagster dev -w workspace.yaml")
+    print(f"\nExplore them in the Dagster UI: DAGSTER_HOME={home} python -m dixa_assets.dev")
     return 0
 
 
 def summarize(settings: Settings, url: str, first: date, last: date) -> None:
     """Per-day counts from the lake, compared with the simulator's ground truth."""
-    data = Path(settings.data_dir).resolve()
+    lake = ParquetLake(settings.data_dir)
+    data = lake.root.absolute()
     tz = ZoneInfo(settings.timezone)
     print(f"\nData: {data}/<asset>/<day>.parquet (timezone {settings.timezone})")
     print(f"{'day':<12}{'conversations':>15}{'messages':>10}  ground truth")
@@ -91,7 +91,7 @@ def summarize(settings: Settings, url: str, first: date, last: date) -> None:
     while day <= last:
         start = datetime.combine(day, datetime.min.time(), tz)
         window = Window.between(start, start + timedelta(days=1))
-        stored = {asset: stored_ids(data / asset / f"{day}.parquet") for asset in RAW_ASSETS}
+        stored = {asset: stored_ids(lake, asset, day) for asset in RAW_ASSETS}
         truth = {
             "dixa_conversations": truth_ids(url, "conversations", window, "updated_at"),
             "dixa_messages": truth_ids(url, "messages", window),
@@ -108,9 +108,9 @@ def summarize(settings: Settings, url: str, first: date, last: date) -> None:
         raise SystemExit(1)
 
 
-def stored_ids(path: Path) -> set[str]:
-    rows = duckdb.execute("select id::varchar from read_parquet(?)", [str(path)]).fetchall()
-    return {row[0] for row in rows}
+def stored_ids(lake: ParquetLake, asset: str, day: date) -> set[str]:
+    ids = lake.read(asset, [day.isoformat()]).column("id").cast(pa.string())
+    return set(ids.to_pylist())
 
 
 def truth_ids(url: str, kind: str, window: Window, field: str | None = None) -> set[str]:
@@ -122,11 +122,32 @@ def truth_ids(url: str, kind: str, window: Window, field: str | None = None) -> 
     return {str(i) for i in response.json()}
 
 
+def prepare_dagster_home() -> Path:
+    """$DAGSTER_HOME, or ./.dagster_home by default, holding the repo's dagster.yaml (the API pool
+    limit and run queue the project relies on); an existing dagster.yaml there is kept."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
 @contextmanager
 def running_simulator(token: str) -> Iterator[str]:
-    """The simulator in a child process on a free loopback port; yields its base URL."""
+    """The simulator in a child process on a free loopback port, limited to the real API's
+    request rate; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "dixa_assets.simulator", "--port", "0", "--token", token],
+        [
+            sys.executable,
+            "-m",
+            "dixa_assets.simulator",
+            "--port",
+            "0",
+            "--token",
+            token,
+            "--requests-per-minute",
+            str(SIMULATOR_REQUESTS_PER_MINUTE),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -141,6 +162,16 @@ def running_simulator(token: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def simulator_env(url: str, token: str) -> dict[str, str]:
+    """The environment that points the code location at the simulator, paced at its limit so
+    runs never see a 429."""
+    return {
+        "DIXA_API_BASE_URL": url,
+        "DIXA_API_TOKEN": token,
+        "DIXA_REQUESTS_PER_MINUTE": str(SIMULATOR_REQUESTS_PER_MINUTE),
+    }
 
 
 def dagster_cli() -> list[str]:

@@ -42,7 +42,7 @@ from .exports_api import (
 )
 from .ingest import Fetch, ingest_window
 from .io_manager import PARTITION_COLUMN_KEY
-from .metadata import column_schema, preview, unknown_field_counts
+from .metadata import PREVIEW_ROWS, column_schema, preview, unknown_field_counts
 from .records import MalformedRecordError
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
@@ -137,10 +137,18 @@ def build_raw_asset(
         windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
         slots = partition_slots(table, export.spec.partition_field, windows)
         rows_per_day = np.bincount(slots, minlength=len(keys))
-        for key, rows in zip(keys, rows_per_day, strict=True):
-            context.add_asset_metadata({"dagster/row_count": int(rows)}, partition_key=key)
-
         df = table.to_pandas(types_mapper=pd.ArrowDtype)
+        # Each day's materialization shows its own row count and its own first rows: in a
+        # multi-day run, the preview of the whole table would show only the run's first day.
+        by_day = np.argsort(slots, kind="stable")
+        day_starts = np.cumsum(rows_per_day) - rows_per_day
+        for key, rows, start in zip(keys, rows_per_day, day_starts, strict=True):
+            head = df.iloc[by_day[start : start + min(rows, PREVIEW_ROWS)]]
+            context.add_asset_metadata(
+                {"dagster/row_count": int(rows), "preview": preview(head, export.preview_columns)},
+                partition_key=key,
+            )
+
         unknown = unknown_field_counts(table, EXTRA_FIELDS)
         if unknown:
             context.log.warning(
@@ -164,7 +172,6 @@ def build_raw_asset(
                 "stray_records_dropped": ingested.stray_records,
                 "duplicate_records_dropped": ingested.duplicates_dropped,
                 "unknown_fields": MetadataValue.json(unknown),
-                "preview": preview(df, export.preview_columns),
             },
         )
 
