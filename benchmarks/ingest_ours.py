@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(seconds, 3),
         "rss_before_mb": rss_before,
         "metadata": {
-            key: metadata.get(key) for key in ("requests", "response_bytes", "request_seconds")
+            key: metadata.get(key)
+            for key in ("run_requests", "run_response_bytes", "run_request_seconds")
         },
     }
     print(json.dumps(line), flush=True)

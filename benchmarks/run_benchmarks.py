@@ -353,7 +353,7 @@ def measure_ours_in_process(
             "seconds": median_of(runs, lambda r: float(r.result["seconds"])),
             "peak_rss_mb": median_of(runs, lambda r: r.peak_rss_mb),
             "rss_before_mb": median_of(runs, lambda r: float(r.result["rss_before_mb"])),
-            "request_seconds": runs[-1].result["metadata"].get("request_seconds"),
+            "request_seconds": runs[-1].result["metadata"].get("run_request_seconds"),
         }
     return figures
 

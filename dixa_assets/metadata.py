@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import orjson
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
@@ -30,13 +31,35 @@ def column_schema(schema: pa.Schema) -> TableSchema:
     )
 
 
-def preview(df: pd.DataFrame, columns: Sequence[str]) -> MetadataValue:
+def preview(table: pa.Table, columns: Sequence[str]) -> MetadataValue:
     """A small Markdown table of the first rows, cells shortened, for the materialization page."""
-    head = df.loc[:, list(columns)].head(PREVIEW_ROWS)
+    head = table.select(list(columns)).slice(0, PREVIEW_ROWS).to_pylist()
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for row in head.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    for row in head:
+        lines.append("| " + " | ".join(_cell(row[name]) for name in columns) + " |")
     return MetadataValue.md("\n".join(lines))
+
+
+def daily_metadata(
+    table: pa.Table, slots: np.ndarray, keys: Sequence[str], columns: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Each day's own row count and first rows, for the days ``slots`` assigns rows to.
+
+    In a multi-day run the whole table's preview would show only the first day, and its row
+    count would be the run's: the UI plots per day, so each day gets its own.
+    """
+    counts = np.bincount(slots, minlength=len(keys))
+    order = np.argsort(slots, kind="stable")
+    starts = np.cumsum(counts) - counts
+    return {
+        key: {
+            "dagster/row_count": int(count),
+            "preview": preview(
+                table.take(pa.array(order[start : start + min(count, PREVIEW_ROWS)])), columns
+            ),
+        }
+        for key, count, start in zip(keys, counts, starts, strict=True)
+    }
 
 
 def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:
@@ -48,6 +71,6 @@ def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None or value is pd.NA else str(value)
+    text = "" if value is None else str(value)
     text = text.replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"

@@ -16,7 +16,6 @@ their daily Parquet files.
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
@@ -42,7 +41,7 @@ from .exports_api import (
 )
 from .ingest import Fetch, ingest_window
 from .io_manager import PARTITION_COLUMN_KEY
-from .metadata import PREVIEW_ROWS, column_schema, preview, unknown_field_counts
+from .metadata import column_schema, daily_metadata, unknown_field_counts
 from .records import MalformedRecordError
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
@@ -136,42 +135,32 @@ def build_raw_asset(
 
         windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
         slots = partition_slots(table, export.spec.partition_field, windows)
-        rows_per_day = np.bincount(slots, minlength=len(keys))
-        df = table.to_pandas(types_mapper=pd.ArrowDtype)
-        # Each day's materialization shows its own row count and its own first rows: in a
-        # multi-day run, the preview of the whole table would show only the run's first day.
-        by_day = np.argsort(slots, kind="stable")
-        day_starts = np.cumsum(rows_per_day) - rows_per_day
-        for key, rows, start in zip(keys, rows_per_day, day_starts, strict=True):
-            head = df.iloc[by_day[start : start + min(rows, PREVIEW_ROWS)]]
-            context.add_asset_metadata(
-                {"dagster/row_count": int(rows), "preview": preview(head, export.preview_columns)},
-                partition_key=key,
-            )
-
+        for key, day in daily_metadata(table, slots, keys, export.preview_columns).items():
+            context.add_asset_metadata(day, partition_key=key)
         unknown = unknown_field_counts(table, EXTRA_FIELDS)
         if unknown:
             context.log.warning(
                 f"{where}: fields the reference does not list were kept in {EXTRA_FIELDS}: "
                 f"{unknown}"
             )
+        # Figures of the whole run: in a multi-day run every day shows the same, hence "run_".
         return MaterializeResult(
-            value=df,
+            value=table.to_pandas(types_mapper=pd.ArrowDtype),
             metadata={
                 "dagster/column_schema": schema,
-                "window_start": MetadataValue.timestamp(window.start_ms / 1000),
-                "window_end": MetadataValue.timestamp(window.end_ms / 1000),
+                "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),
+                "run_window_end": MetadataValue.timestamp(window.end_ms / 1000),
                 "run_partitions": len(keys),
                 "run_rows": table.num_rows,
-                "requests": metrics["requests"],
-                "retries": metrics["retries"],
-                "response_bytes": metrics["bytes"],
-                "request_seconds": metrics["seconds"],
-                "waited_seconds": metrics["waited_seconds"],
-                "edge_records_dropped": ingested.edge_records,
-                "stray_records_dropped": ingested.stray_records,
-                "duplicate_records_dropped": ingested.duplicates_dropped,
-                "unknown_fields": MetadataValue.json(unknown),
+                "run_requests": metrics["requests"],
+                "run_retries": metrics["retries"],
+                "run_response_bytes": metrics["bytes"],
+                "run_request_seconds": metrics["seconds"],
+                "run_waited_seconds": metrics["waited_seconds"],
+                "run_edge_records_dropped": ingested.edge_records,
+                "run_stray_records_dropped": ingested.stray_records,
+                "run_duplicate_records_dropped": ingested.duplicates_dropped,
+                "run_unknown_fields": MetadataValue.json(unknown),
             },
         )
 

@@ -141,7 +141,7 @@ def test_transient_faults_are_retried_and_survived(settings, simulator):
     assert result.success
     assert_day_equals_truth(settings, simulator.organisation, "2025-03-10")
     retries = sum(
-        mat.metadata["retries"].value
+        mat.metadata["run_retries"].value
         for asset in RAW
         for mat in result.asset_materializations_for_node(asset)
     )

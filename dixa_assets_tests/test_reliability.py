@@ -167,7 +167,7 @@ def test_hostile_but_lossless_input_is_stored_exactly(settings, simulator):
     FIGURES["faults injected"] += 1
     record_run(result)
     (materialization,) = result.asset_materializations_for_node("dixa_messages")
-    assert materialization.metadata["duplicate_records_dropped"].value == 1
+    assert materialization.metadata["run_duplicate_records_dropped"].value == 1
     rows = {
         row["id"]: row
         for row in pq.read_table(

@@ -242,7 +242,7 @@ def test_a_user_materializes_a_day_and_a_backfill_and_sees_the_results(
         expect(page.get_by_text(text, exact=True).first).to_be_visible()
     _shot(page, "08-asset-overview")
     page.get_by_role("button", name="Plots").click()
-    plot_title = page.get_by_text("request_seconds", exact=True).first
+    plot_title = page.get_by_text("run_request_seconds", exact=True).first
     expect(plot_title).to_be_visible()
     expect(page.get_by_role("button", name="Partitions")).to_be_visible()  # x axis: days
     expect(page.locator("canvas").first).to_be_visible()
@@ -251,7 +251,7 @@ def test_a_user_materializes_a_day_and_a_backfill_and_sees_the_results(
 
     # The latest materialization's details: request metrics and the preview table.
     page.goto(f"{ui}/assets/dixa_messages?view=events")
-    for key in ("requests", "request_seconds", "run_rows", "preview"):
+    for key in ("run_requests", "run_request_seconds", "run_rows", "preview"):
         expect(page.get_by_text(key, exact=True).first).to_be_visible()
     _shot(page, "10-materialization")
 
