@@ -9,11 +9,12 @@ from dagster import (
     BetaWarning,
     Definitions,
     EnvVar,
-    build_schedule_from_partitioned_job,
     define_asset_job,
 )
 
 from .io_manager import DixaLakeIOManager
+from .modelled.automation import lookback_schedule
+from .modelled.definitions import build_modelled_definitions
 from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
 from .resources import DixaExportsResource
@@ -35,13 +36,11 @@ def build_definitions(settings: Settings) -> Definitions:
         selection=AssetSelection.groups(RAW_GROUP),
         description="Fetch one day of Dixa conversations and messages into the Parquet lake.",
     )
-    return Definitions(
+    raw = Definitions(
         assets=raw_assets,
         jobs=[daily_job],
-        schedules=[
-            # Runs shortly after each day ends in DIXA_TIMEZONE, for the day that just ended.
-            build_schedule_from_partitioned_job(daily_job, minute_of_hour=30)
-        ],
+        # Shortly after each day ends in DIXA_TIMEZONE: one run over the last lookback days.
+        schedules=[lookback_schedule(DAILY_JOB, partitions_def, settings.lookback_days)],
         resources={
             "dixa": DixaExportsResource(
                 api_token=EnvVar("DIXA_API_TOKEN"),
@@ -51,6 +50,7 @@ def build_definitions(settings: Settings) -> Definitions:
             "dixa_lake": DixaLakeIOManager(base_dir=settings.data_dir),
         },
     )
+    return Definitions.merge(raw, build_modelled_definitions(settings, partitions_def))
 
 
 defs = build_definitions(Settings.from_env())
