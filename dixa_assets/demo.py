@@ -14,12 +14,14 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
+import duckdb
 import httpx
 import pyarrow as pa
 
@@ -29,6 +31,7 @@ from .settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RAW_ASSETS = ("dixa_conversations", "dixa_messages")
+DAILY_TABLES = ("conversation_messages", "daily_support_metrics")
 # The real Exports API's limit, which the simulator enforces and the client keeps to.
 SIMULATOR_REQUESTS_PER_MINUTE = 10
 
@@ -51,32 +54,52 @@ def main(argv: list[str] | None = None) -> int:
             **simulator_env(url, token),
             "DIXA_START_DATE": min(date.fromisoformat(settings.start_date), first).isoformat(),
         }
-        print(f"Materializing {', '.join(RAW_ASSETS)} for {first}...{last} through Dagster")
         log_path = home / "demo-materialize.log"
+        days = f"{first}...{last}"
         with open(log_path, "w") as log:
-            done = subprocess.run(
-                [
-                    *dagster_cli(),
-                    "asset",
-                    "materialize",
-                    "-m",
-                    "dixa_assets.definitions",
-                    "--select",
-                    ",".join(RAW_ASSETS),
-                    "--partition-range",
-                    f"{first}...{last}",
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if done.returncode != 0:
-            print(log_path.read_text()[-4000:])
-            raise SystemExit(f"The Dagster run failed; its full log is in {log_path}")
-        print(f"Run succeeded (log: {log_path})")
+            materialize(env, log, "the raw exports", RAW_ASSETS, days)
+            materialize(env, log, "dixa.conversations", ["conversations"])
+            materialize(env, log, "the daily tables", DAILY_TABLES, days)
+        print(f"Runs succeeded (log: {log_path})")
         summarize(settings, url, first, last)
-    print(f"\nExplore them in the Dagster UI: DAGSTER_HOME={home} python -m dixa_assets.dev")
+        summarize_tables(settings)
+    print(f"\nExplore them in the Dagster UI: .venv/bin/python -m dixa_assets.dev  ({home})")
     return 0
+
+
+def materialize(
+    env: dict[str, str], log: IO[str], what: str, assets: Sequence[str], days: str | None = None
+) -> None:
+    """One `dagster asset materialize` run, recorded in the instance so the UI shows it later."""
+    print(f"Materializing {what} ({', '.join(assets)}){f' for {days}' if days else ''}")
+    command = [*dagster_cli(), "asset", "materialize", "-m", "dixa_assets.definitions"]
+    command += ["--select", ",".join(assets)]
+    if days:
+        command += ["--partition-range", days]
+    log.flush()
+    if subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+        log.flush()
+        print(Path(log.name).read_text()[-4000:])
+        raise SystemExit(f"The Dagster run failed; its full log is in {log.name}")
+
+
+def summarize_tables(settings: Settings) -> None:
+    """A few of the numbers a support lead asks for, from the DuckDB tables."""
+    query = """
+        SELECT day, sum(conversations_created)::BIGINT AS created,
+               sum(conversations_closed)::BIGINT AS closed,
+               sum(inbound_messages)::BIGINT AS inbound,
+               sum(outbound_messages)::BIGINT AS outbound,
+               round(median(first_response_seconds_median) / 60, 1) AS first_response_min
+        FROM dixa.daily_support_metrics GROUP BY day ORDER BY day
+    """
+    with duckdb.connect(settings.duckdb_path, read_only=True) as con:
+        ((conversations,),) = con.sql("SELECT count(*) FROM dixa.conversations").fetchall()
+        print(f"\nDuckDB: {Path(settings.duckdb_path).absolute()}")
+        print(f"dixa.conversations: {conversations} conversations, latest version of each")
+        print("dixa.daily_support_metrics (all channels; first response: median of the")
+        print("channel/queue medians, minutes):")
+        print(con.sql(query))
 
 
 def summarize(settings: Settings, url: str, first: date, last: date) -> None:
