@@ -33,9 +33,7 @@ def partition_slots(table: pa.Table, column: str, windows: Sequence[Window]) -> 
     return slots
 
 
-def split_by_windows(
-    table: pa.Table, column: str, windows: Sequence[Window]
-) -> Iterator[pa.Table]:
+def split_by_windows(table: pa.Table, column: str, windows: Sequence[Window]) -> Iterator[pa.Table]:
     """One table per window, holding its rows in their original order.
 
     Yields one window at a time, each a copy of only its own rows, so splitting a range holds

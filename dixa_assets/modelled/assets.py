@@ -401,4 +401,3 @@ def _day_metadata(rows: int, totals: Mapping[str, Any]) -> dict[str, int | float
         if totals.get(name) is not None:
             metadata[name] = float(totals[name])
     return metadata
-

@@ -78,4 +78,4 @@ def comment_columns(
     for column, text in descriptions.items():
         if column in present:
             literal = text.replace("'", "''")
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS \'{literal}\'')
+            con.execute(f"COMMENT ON COLUMN {table}.\"{column}\" IS '{literal}'")

@@ -76,8 +76,9 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_a_clear_error(tmp_
 
 
 def test_a_database_named_like_the_schema_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="ambiguous"), locked_connection(
-        DuckDBResource(database=str(tmp_path / "dixa.duckdb"))
+    with (
+        pytest.raises(ValueError, match="ambiguous"),
+        locked_connection(DuckDBResource(database=str(tmp_path / "dixa.duckdb"))),
     ):
         pass
 
