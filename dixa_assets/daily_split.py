@@ -7,8 +7,14 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
+from dagster import PartitionsDefinition
 
 from .exports_api import Window
+
+
+def partition_windows(partitions_def: PartitionsDefinition, keys: Sequence[str]) -> list[Window]:
+    """The half-open window of each daily partition key, in epoch ms."""
+    return [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
 
 
 def partition_slots(table: pa.Table, column: str, windows: Sequence[Window]) -> np.ndarray:

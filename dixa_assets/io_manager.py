@@ -13,8 +13,7 @@ import pandas as pd
 import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
-from .daily_split import split_by_windows
-from .exports_api import Window
+from .daily_split import partition_windows, split_by_windows
 from .lake import ParquetLake
 
 PARTITION_COLUMN_KEY = "dixa/partition_column"
@@ -38,10 +37,7 @@ class DixaLakeIOManager(ConfigurableIOManager):
                 f"definition and {PARTITION_COLUMN_KEY!r} metadata"
             )
         keys = list(context.asset_partition_keys)
-        partitions_def = context.asset_partitions_def
-        windows = [
-            Window.between(*partitions_def.time_window_for_partition_key(key)) for key in keys
-        ]
+        windows = partition_windows(context.asset_partitions_def, keys)
         table = pa.Table.from_pandas(obj, preserve_index=False)
         parts = split_by_windows(table, column, windows)
         self.lake.write_all(asset, zip(keys, parts, strict=True))

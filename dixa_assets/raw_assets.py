@@ -31,7 +31,7 @@ from dagster import (
     asset,
 )
 
-from .daily_split import partition_slots
+from .daily_split import partition_slots, partition_windows
 from .exports_api import (
     AuthenticationError,
     InsecureTransportError,
@@ -133,7 +133,7 @@ def build_raw_asset(
                 "version of each id"
             )
 
-        windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
+        windows = partition_windows(partitions_def, keys)
         slots = partition_slots(table, export.spec.partition_field, windows)
         for key, day in daily_metadata(table, slots, keys, export.preview_columns).items():
             context.add_asset_metadata(day, partition_key=key)

@@ -55,11 +55,6 @@ class Window:
         edges = [self.start_ms + (self.span_ms * i) // count for i in range(count + 1)]
         return [Window(a, b) for a, b in itertools.pairwise(edges)]
 
-    def __str__(self) -> str:
-        start = datetime.fromtimestamp(self.start_ms / 1000, tz=UTC).isoformat()
-        end = datetime.fromtimestamp(self.end_ms / 1000, tz=UTC).isoformat()
-        return f"[{start}, {end})"
-
 
 def to_epoch_ms(moment: datetime) -> int:
     """Exact epoch milliseconds of an aware datetime (no float rounding)."""

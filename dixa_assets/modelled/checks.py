@@ -29,7 +29,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from ..exports_api import Window
+from ..daily_split import partition_windows
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
 from ..raw_assets import RAW_EXPORTS
@@ -127,7 +127,7 @@ def _raw_checks(
             return
         files = [lake.path(asset_name, k) for k in keys]
         paths = [str(file) for file in files]
-        windows = [Window.between(*partitions_def.time_window_for_partition_key(k)) for k in keys]
+        windows = partition_windows(partitions_def, keys)
         windows_table = pa.table(
             {
                 "partition_key": keys,
