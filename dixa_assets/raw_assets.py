@@ -49,6 +49,8 @@ from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
 API_POOL = "dixa_exports_api"
 RAW_GROUP = "dixa_raw"
 OWNERS = ["team:support-data"]
+# Transient failures that outlast the client's own retries (an API outage, a locked database).
+RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 PERMANENT_ERRORS = (
     AuthenticationError,
     InsecureTransportError,
@@ -106,9 +108,7 @@ def build_raw_asset(
         io_manager_key="dixa_lake",
         pool=API_POOL,
         backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=RetryPolicy(
-            max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
-        ),
+        retry_policy=RETRY,
         metadata={
             PARTITION_COLUMN_KEY: export.spec.partition_field,
             "dagster/column_schema": schema,

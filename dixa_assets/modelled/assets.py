@@ -23,12 +23,9 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
-    Backoff,
     Failure,
-    Jitter,
     MaterializeResult,
     MetadataValue,
-    RetryPolicy,
     TimeWindowPartitionsDefinition,
     asset,
 )
@@ -36,7 +33,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
-from ..raw_assets import OWNERS
+from ..raw_assets import OWNERS, RETRY
 from ..schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from ..schemas import MESSAGES as MESSAGES_SPEC
 from ..settings import Settings
@@ -74,9 +71,16 @@ ORPHAN_RATE_WARN_ABOVE = 0.02
 are normal on the newest day (the conversation's latest update falls in a day not fetched yet);
 more means conversations days are missing or late."""
 
-RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
-"""Another program holding the database file open (a BI tool, the DuckDB CLI) outlasting the
-resource's connect retries is worth another try; SQL errors fail the same way again, cheaply."""
+# What every DuckDB table asset shares: its group, owner, kind, the one-writer pool and retries
+# (another program holding the database file open, e.g. a BI tool or the DuckDB CLI, outlasting
+# the resource's connect retries is worth another try; SQL errors fail the same way again, cheaply).
+DUCKDB_ASSET = {
+    "group_name": MODELLED_GROUP,
+    "owners": OWNERS,
+    "kinds": {"duckdb"},
+    "pool": DUCKDB_POOL,
+    "retry_policy": RETRY,
+}
 
 CONVERSATION_PREVIEW = ("id", "updated_at_ts", "initial_channel", "status", "queue_name")
 MESSAGE_PREVIEW = (
@@ -143,11 +147,7 @@ def _conversations_asset(lake: ParquetLake) -> AssetsDefinition:
         description="One row per Dixa conversation: its latest version (highest updated_at) "
         "across all dixa_conversations days, as DuckDB table dixa.conversations. Rebuilt in "
         "full from the Parquet lake whenever a raw conversations day changes.",
-        group_name=MODELLED_GROUP,
-        owners=OWNERS,
-        kinds={"duckdb"},
-        pool=DUCKDB_POOL,
-        retry_policy=RETRY,
+        **DUCKDB_ASSET,
         automation_condition=rebuild_after_raw_changes(),
         metadata={"dagster/table_name": CONVERSATIONS_TABLE},
         check_specs=[
@@ -221,11 +221,7 @@ def _conversation_messages_asset(
         "message whose conversation is not (yet) in dixa.conversations is kept with null "
         "conversation columns (conversation_known = false) and counted. A run replaces exactly "
         "its days' rows in one transaction.",
-        group_name=MODELLED_GROUP,
-        owners=OWNERS,
-        kinds={"duckdb"},
-        pool=DUCKDB_POOL,
-        retry_policy=RETRY,
+        **DUCKDB_ASSET,
         automation_condition=follow_same_day(),
         metadata={"dagster/table_name": CONVERSATION_MESSAGES_TABLE},
         check_specs=[
@@ -331,11 +327,7 @@ def _daily_support_metrics_asset(
         partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         description=_metrics_description(),
-        group_name=MODELLED_GROUP,
-        owners=OWNERS,
-        kinds={"duckdb"},
-        pool=DUCKDB_POOL,
-        retry_policy=RETRY,
+        **DUCKDB_ASSET,
         automation_condition=follow_same_day(),
         metadata={"dagster/table_name": DAILY_SUPPORT_METRICS_TABLE},
         check_specs=[
