@@ -388,6 +388,7 @@ class _Answer(Generic[T]):
         self._convert = convert
         self._where = where
         self.parts: list[T] = []
+        self.seen = 0  # elements of the array decoded so far, to name a bad one's position
         self.kept = 0
         self.edges = 0
         self.stray_ids: list[Any] = []
@@ -396,10 +397,11 @@ class _Answer(Generic[T]):
         for index, item in enumerate(run):
             if not isinstance(item, dict):
                 raise MalformedResponse(
-                    f"{self._where}: an element of the array is a JSON {_json_kind(item)}, "
-                    f"not an object (#{self.kept + index} of its run): "
+                    f"{self._where}: element {self.seen + index} of the array is a JSON "
+                    f"{_json_kind(item)}, not an object: "
                     f"{_excerpt(orjson.dumps(item))}"
                 )
+        self.seen += len(run)
         kept, edges, strays = _keep_inside(run, self._filters)
         self.parts.append(self._convert(kept))
         self.kept += len(kept)

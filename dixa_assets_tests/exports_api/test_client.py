@@ -170,3 +170,12 @@ def test_the_server_rate_limit_is_survived_and_the_pacer_avoids_it(organisation)
                 client.messages(created=DAY)
             assert client.metrics.retries == 0
         assert {e.status for e in server.request_log} == {200}
+
+
+def test_an_element_that_is_not_an_object_is_named_by_its_position(simulator):
+    record = dict(simulator.organisation.messages(DAY.start_ms, DAY.end_ms)[0])
+    simulator.faults.inject("payload_200", count=1, payload=[record, {"id": "x"}, 7])
+    with client_for(simulator) as client, pytest.raises(MalformedResponse) as err:
+        client.messages(created=DAY)
+    assert "element 2 of the array is a JSON number" in str(err.value)
+    assert len(exports(simulator)) == 1
