@@ -9,14 +9,16 @@ from dagster import (
     BetaWarning,
     Definitions,
     EnvVar,
+    SupersessionWarning,
     define_asset_job,
 )
 
+from .freshness import freshness_sensor, raw_freshness_checks
 from .io_manager import DixaLakeIOManager
-from .modelled.automation import lookback_schedule
 from .modelled.definitions import build_modelled_definitions
 from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
+from .raw_schedules import daily_schedule, refresh_schedule
 from .resources import DixaExportsResource
 from .settings import Settings
 
@@ -25,22 +27,38 @@ DAILY_JOB = "dixa_daily_job"
 # Single-run backfills (`backfill_policy`) are what make a year cost 12 requests, not 365; we use
 # that beta API knowingly, so its warning would only be noise in every run's log.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+# Dagster marks the time-partition freshness checks superseded by asset-level FreshnessPolicy,
+# which cannot say which day is late: we keep the checks for the raw days, knowingly.
+warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*freshness_checks.*")
 
 
 def build_definitions(settings: Settings) -> Definitions:
     """Everything of the project for one set of settings (tests build several)."""
     partitions_def = daily_partitions(settings)
-    raw_assets = [build_raw_asset(export, partitions_def) for export in RAW_EXPORTS]
+    raw_assets = [
+        build_raw_asset(export, partitions_def, settings.data_dir) for export in RAW_EXPORTS
+    ]
+    freshness_checks = raw_freshness_checks(raw_assets, settings.timezone)
     daily_job = define_asset_job(
         DAILY_JOB,
-        selection=AssetSelection.groups(RAW_GROUP),
-        description="Fetch one day of Dixa conversations and messages into the Parquet lake.",
+        # The freshness checks are the sensor's to run, on their own clock.
+        selection=AssetSelection.groups(RAW_GROUP) - AssetSelection.checks(*freshness_checks),
+        description="Fetch Dixa conversations and messages of the selected days (the schedules "
+        "select the recent days and today) into the Parquet lake.",
     )
+    schedules = [daily_schedule(DAILY_JOB, partitions_def, settings.lookback_days)]
+    if settings.refresh_minutes:
+        schedules.append(
+            refresh_schedule(
+                DAILY_JOB, partitions_def, settings.lookback_days, settings.refresh_minutes
+            )
+        )
     raw = Definitions(
         assets=raw_assets,
+        asset_checks=freshness_checks,
         jobs=[daily_job],
-        # Shortly after each day ends in DIXA_TIMEZONE: one run over the last lookback days.
-        schedules=[lookback_schedule(DAILY_JOB, partitions_def, settings.lookback_days)],
+        schedules=schedules,
+        sensors=[freshness_sensor(freshness_checks)],
         resources={
             "dixa": DixaExportsResource(
                 api_token=EnvVar("DIXA_API_TOKEN"),

@@ -1,9 +1,14 @@
-"""One row per id within one fetch: the latest version of a record the API sent twice.
+"""One row per id: the newest version of a record, within one fetch and across fetches of a day.
 
 An export is the current state of each record, so an id should appear once. It can appear twice
 when a conversation changes between the requests of a multi-window fetch (it then matches both
 windows), or when the API repeats itself. Keeping the version with the latest timestamp is what
 the API itself would answer now; an exact repeat loses nothing.
+
+Across fetches (:func:`keep_newest`): a conversations day fetched again no longer returns the
+conversations that were updated since and moved to a later day. Replacing the day's file with
+the new answer alone would drop them from the lake until that later day is fetched; so the day
+keeps, beside the new answer, the versions it held of conversations the answer lacks.
 """
 
 from __future__ import annotations
@@ -33,3 +38,56 @@ def latest_per_id(table: pa.Table, id_column: str, time_column: str) -> tuple[pa
     first_of_id[1:] = ids[1:] != ids[:-1]
     keep = np.sort(order.to_numpy()[first_of_id])
     return table.take(pa.array(keep)), table.num_rows - len(keep)
+
+
+def keep_newest(
+    stored: pa.Table | None,
+    fetched: pa.Table,
+    id_column: str,
+    time_column: str,
+    window: tuple[int, int],
+    where: str,
+) -> tuple[pa.Table, int]:
+    """``fetched`` plus the rows of ``stored`` (the day's previous file) whose id it lacks or
+    holds in an older version; ties go to ``fetched``. Returns the table and how many of its
+    rows came from ``stored``.
+
+    ``stored`` is first given ``fetched``'s schema (columns it lacks are null, columns no longer
+    declared are dropped). A stored row outside ``window`` (``[start, end)`` in epoch ms) means
+    the file belongs to other days (the partitions' timezone changed): that fails, naming
+    ``where``, rather than lose or misplace the row.
+    """
+    if stored is None or stored.num_rows == 0:
+        return fetched, 0
+    stored = _conform(stored, fetched.schema, where)
+    times = stored.column(time_column)
+    inside = pc.and_(pc.greater_equal(times, window[0]), pc.less(times, window[1]))
+    if not pc.all(inside).as_py():
+        outside = stored.num_rows - pc.sum(inside).as_py()
+        raise ValueError(
+            f"{where}: the stored file holds {outside} row(s) whose {time_column} is outside the "
+            "day's window. Was DIXA_TIMEZONE changed? Days of another timezone cannot be merged: "
+            "point DIXA_DATA_DIR at a new folder and backfill it."
+        )
+    merged, _ = latest_per_id(pa.concat_tables([stored, fetched]), id_column, time_column)
+    fetched_ids = pc.is_in(merged.column(id_column), value_set=fetched.column(id_column))
+    return merged, merged.num_rows - pc.sum(fetched_ids).as_py()
+
+
+def _conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
+    columns = []
+    for field in schema:
+        if field.name in table.column_names:
+            column = table.column(field.name)
+            if column.type != field.type:
+                try:
+                    column = column.cast(field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                    raise ValueError(
+                        f"{where}: the stored column {field.name} ({column.type}) cannot be read "
+                        f"as {field.type}: {error}"
+                    ) from None
+            columns.append(column)
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)

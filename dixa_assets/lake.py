@@ -16,15 +16,18 @@ never half of one, and a crashed write leaves the previous version in place:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock
 from upath import UPath
 
 from .lake_root import is_local, lake_root
@@ -32,6 +35,11 @@ from .lake_root import is_local, lake_root
 STALE_TEMP_SECONDS = 3600
 PARALLEL_WRITES = 4
 COMPRESSION = "zstd"
+LOCKS_FOLDER = ".locks"
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class PartitionMissing(FileNotFoundError):
@@ -60,31 +68,45 @@ class ParquetLake:
     def write_all(
         self, asset: str, days: Iterable[tuple[str, pa.Table]], workers: int = PARALLEL_WRITES
     ) -> None:
-        """Write many partitions, a few at a time, each as :meth:`write` does.
+        """Write many partitions, a few at a time, each as :meth:`write` does."""
+        for _ in a_few_at_a_time(lambda day: self.write(asset, *day), days, workers):
+            pass
 
-        A write is mostly compression and fsync (or an upload), which release the GIL, so a
-        backfill's hundreds of small files go several at once; at most ``workers`` of ``days``
-        are taken from the iterable ahead of their write, so memory holds a few days.
+    @contextlib.contextmanager
+    def lock(self, asset: str, partition: str) -> Iterator[None]:
+        """Hold the partition against other writers that also take this lock (a read, merge
+        and write of the same day by two runs at once would lose one run's rows).
+
+        A lock file under ``<root>/.locks/`` on a local lake (out of the assets' folders, so
+        that listings and globs of a folder see only its days); on S3 there is no shared lock,
+        and the ``dixa_exports_api`` pool keeps two runs from fetching the same day at once.
         """
-        with ThreadPoolExecutor(workers, thread_name_prefix="lake-write") as pool:
-            pending: deque[Future[UPath]] = deque()
-            for partition, table in days:
-                pending.append(pool.submit(self.write, asset, partition, table))
-                if len(pending) >= workers:
-                    pending.popleft().result()
-            for future in pending:
-                future.result()
+        if not is_local(self.root):
+            yield
+            return
+        folder = self.root / LOCKS_FOLDER / asset
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f"{partition}.lock")):
+            yield
+
+    def read_partition(self, asset: str, partition: str) -> pa.Table | None:
+        """The partition's stored rows, or None if it has never been written."""
+        path = self.path(asset, partition)
+        if not path.exists():
+            return None
+        return pq.read_table(path.path, filesystem=path.fs)
 
     def read(self, asset: str, partitions: Sequence[str]) -> pa.Table:
         """The partitions' rows, in partition order, as one table."""
         tables = []
         for partition in partitions:
-            path = self.path(asset, partition)
-            if not path.exists():
+            table = self.read_partition(asset, partition)
+            if table is None:
                 raise PartitionMissing(
-                    f"{asset} partition {partition} has not been materialized (no {path})"
+                    f"{asset} partition {partition} has not been materialized "
+                    f"(no {self.path(asset, partition)})"
                 )
-            tables.append(pq.read_table(path.path, filesystem=path.fs))
+            tables.append(table)
         if not tables:
             raise ValueError(f"no partitions of {asset} were asked for")
         return pa.concat_tables(tables, promote_options="default")
@@ -93,6 +115,22 @@ class ParquetLake:
         """The partition keys stored for ``asset``, sorted."""
         folder = self.root / asset
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+
+
+def a_few_at_a_time(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``work`` on each item in threads, results in order, at most ``workers`` items taken ahead.
+
+    A partition write is mostly compression and fsync (or an upload), which release the GIL, so
+    a backfill's hundreds of small files go several at once while memory holds a few days.
+    """
+    with ThreadPoolExecutor(workers, thread_name_prefix="lake-write") as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _replace_file(target: UPath, table: pa.Table) -> None:

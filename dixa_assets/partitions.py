@@ -8,5 +8,12 @@ from .settings import Settings
 
 
 def daily_partitions(settings: Settings) -> DailyPartitionsDefinition:
-    """Days from ``DIXA_START_DATE`` up to the last complete day in ``DIXA_TIMEZONE``."""
-    return DailyPartitionsDefinition(start_date=settings.start_date, timezone=settings.timezone)
+    """Days from ``DIXA_START_DATE`` up to today in ``DIXA_TIMEZONE``.
+
+    Today is a partition too (``end_offset=1``): its window is only partly past, so a run of it
+    fetches what exists so far and the refresh schedule replaces it as the day grows; once the
+    day is over it is fetched again as a complete day.
+    """
+    return DailyPartitionsDefinition(
+        start_date=settings.start_date, timezone=settings.timezone, end_offset=1
+    )

@@ -1,22 +1,24 @@
 """The raw export assets: each daily partition is one half-open window of the export.
 
-``dixa_conversations`` is the export's change log: the conversations whose ``updated_at`` falls
-in the day, as they stand when the partition runs. A conversation updated again later moves to a
-later day on the next run of that day, and if the earlier day was stored first, both days hold a
-version of it; the modelled ``conversations`` table keeps the latest. Re-running recent days (the
-lookback schedule) is how late updates are captured.
+``dixa_conversations`` is the export's change log: a day holds the versions of conversations
+whose ``updated_at`` fell in the day when a run fetched it. A fetch of the day replaces the
+versions it returns and keeps the others (conversations updated since, which now belong to a
+later day), so nothing fetched once ever leaves the lake; ``dixa.conversations`` takes the newest
+version of each id across all days.
 
 ``dixa_messages`` holds the messages whose own ``created_at`` falls in the day. Messages do not
 change, so a day is final once it has passed.
 
+Today is a partition too: a run of it fetches the day so far (``fetched_until`` in its metadata)
+and later runs replace it as the day grows.
+
 A run may cover one day or a range of days (a single-run backfill): the client fetches the range
-in as few requests as the API's 31-day limit allows and the IO manager splits the rows back into
-their daily Parquet files.
+in as few requests as the API's 31-day limit allows and the rows are split back into their daily
+Parquet files (:mod:`.day_files`), which the IO manager serves to downstream assets.
 """
 
 from dataclasses import dataclass
 
-import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -31,7 +33,8 @@ from dagster import (
     asset,
 )
 
-from .daily_split import partition_slots, partition_windows
+from .daily_split import partition_windows
+from .day_files import DayStored, store_days
 from .exports_api import (
     AuthenticationError,
     InsecureTransportError,
@@ -41,7 +44,9 @@ from .exports_api import (
 )
 from .ingest import Fetch, ingest_window
 from .io_manager import PARTITION_COLUMN_KEY
-from .metadata import column_schema, daily_metadata, unknown_field_counts
+from .lake import ParquetLake
+from .lake_root import is_local
+from .metadata import column_schema, preview, unknown_field_counts
 from .records import MalformedRecordError
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
@@ -69,6 +74,8 @@ class RawExport:
     fetch: Fetch
     preview_columns: tuple[str, ...]
     description: str
+    # Keep a day's versions of ids a re-fetch no longer returns (they moved to a later day).
+    keep_versions_by: str | None = None
 
 
 RAW_EXPORTS = (
@@ -77,9 +84,12 @@ RAW_EXPORTS = (
         spec=CONVERSATIONS,
         fetch=lambda client, window, convert: client.conversations(updated=window, convert=convert),
         preview_columns=("id", "updated_at_ts", "initial_channel", "status", "queue_name"),
-        description="Dixa conversations whose updated_at falls in the day (the export's change "
-        "log, current state of each conversation when the day was fetched). One Parquet file "
-        "per day; late updates move a conversation to a later day.",
+        description="Dixa conversations by updated_at: each day holds the version of every "
+        "conversation whose updated_at fell in the day when it was fetched (the export's change "
+        "log). A re-fetch replaces the versions it returns and keeps those of conversations "
+        "updated since, so nothing fetched is ever lost; dixa.conversations has the newest "
+        "version of each. Today's partition holds the day so far (see fetched_until).",
+        keep_versions_by="id",
     ),
     RawExport(
         asset_name="dixa_messages",
@@ -93,9 +103,10 @@ RAW_EXPORTS = (
 
 
 def build_raw_asset(
-    export: RawExport, partitions_def: TimeWindowPartitionsDefinition
+    export: RawExport, partitions_def: TimeWindowPartitionsDefinition, lake_root: str
 ) -> AssetsDefinition:
-    """The daily-partitioned asset for one export endpoint."""
+    """The daily-partitioned asset for one export endpoint, writing to the lake at
+    ``lake_root``; the ``dixa_lake`` IO manager serves its days to downstream assets."""
     schema = column_schema(export.spec.arrow_schema)
 
     @asset(
@@ -132,11 +143,25 @@ def build_raw_asset(
                 f"{where}: {ingested.duplicates_dropped} record(s) came twice; kept the latest "
                 "version of each id"
             )
-
         windows = partition_windows(partitions_def, keys)
-        slots = partition_slots(table, export.spec.partition_field, windows)
-        for key, day in daily_metadata(table, slots, keys, export.preview_columns).items():
-            context.add_asset_metadata(day, partition_key=key)
+        lake = ParquetLake(lake_root)
+        days = store_days(
+            lake,
+            export.asset_name,
+            table,
+            export.spec.partition_field,
+            keys,
+            windows,
+            export.keep_versions_by,
+        )
+        for day, day_window in zip(days, windows, strict=True):
+            context.add_asset_metadata(
+                {
+                    **day_metadata(day, day_window, ingested.complete_until_ms, export),
+                    **file_metadata(lake, export.asset_name, day.key),
+                },
+                partition_key=day.key,
+            )
         unknown = unknown_field_counts(table, EXTRA_FIELDS)
         if unknown:
             context.log.warning(
@@ -145,11 +170,12 @@ def build_raw_asset(
             )
         # Figures of the whole run: in a multi-day run every day shows the same, hence "run_".
         return MaterializeResult(
-            value=table.to_pandas(types_mapper=pd.ArrowDtype),
             metadata={
                 "dagster/column_schema": schema,
+                "lake_folder": str(lake.root / export.asset_name),
                 "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),
                 "run_window_end": MetadataValue.timestamp(window.end_ms / 1000),
+                "run_fetched_until": MetadataValue.timestamp(ingested.complete_until_ms / 1000),
                 "run_partitions": len(keys),
                 "run_rows": table.num_rows,
                 "run_requests": metrics["requests"],
@@ -165,3 +191,26 @@ def build_raw_asset(
         )
 
     return raw_export
+
+
+def day_metadata(
+    day: DayStored, window: Window, complete_until_ms: int, export: RawExport
+) -> dict[str, object]:
+    """What the UI shows for one day: its file's rows, whether the day was complete when
+    fetched (today's is not), and its first rows."""
+    fetched_until = min(window.end_ms, complete_until_ms)
+    metadata: dict[str, object] = {
+        "dagster/row_count": day.rows,
+        "fetched_until": MetadataValue.timestamp(fetched_until / 1000),
+        "complete": fetched_until >= window.end_ms,
+        "preview": preview(day.head, export.preview_columns),
+    }
+    if export.keep_versions_by is not None:
+        metadata["versions_kept"] = day.versions_kept
+    return metadata
+
+
+def file_metadata(lake: ParquetLake, asset: str, key: str) -> dict[str, object]:
+    """Where the day's file is: a path to open, and Dagster's ``dagster/uri``."""
+    path = lake.path(asset, key)
+    return {"path": str(path), "dagster/uri": path.as_uri() if is_local(path) else str(path)}

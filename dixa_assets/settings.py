@@ -20,6 +20,7 @@ DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DATA_DIR = "./data"
 DEFAULT_REQUESTS_PER_MINUTE = 10.0
 DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_REFRESH_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Settings:
     requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE
     # Recent days the daily schedule re-fetches, so late conversation updates are captured.
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    # How often today's partial day (with the lookback days) is re-fetched; 0 = no refresh.
+    refresh_minutes: int = DEFAULT_REFRESH_MINUTES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,6 +64,12 @@ class Settings:
         lookback = os.environ.get("DIXA_LOOKBACK_DAYS") or str(DEFAULT_LOOKBACK_DAYS)
         if not lookback.isdigit() or int(lookback) < 1:
             raise ValueError(f"DIXA_LOOKBACK_DAYS must be a whole number >= 1, got {lookback!r}")
+        refresh = os.environ.get("DIXA_REFRESH_MINUTES") or str(DEFAULT_REFRESH_MINUTES)
+        if not refresh.isdigit() or not refresh_interval_is_valid(int(refresh)):
+            raise ValueError(
+                "DIXA_REFRESH_MINUTES must be 0 (off) or a whole number of minutes that divides "
+                f"an hour (1-60) or a day (a multiple of 60 up to 1440), got {refresh!r}"
+            )
         return cls(
             start_date,
             timezone,
@@ -69,4 +78,14 @@ class Settings:
             base_url,
             requests_per_minute,
             lookback_days=int(lookback),
+            refresh_minutes=int(refresh),
         )
+
+
+def refresh_interval_is_valid(minutes: int) -> bool:
+    """Intervals a cron schedule can tick at evenly: 0 (off), divisors of an hour or a day."""
+    if minutes == 0:
+        return True
+    if minutes <= 60:
+        return 60 % minutes == 0
+    return minutes % 60 == 0 and 1440 % minutes == 0

@@ -33,8 +33,14 @@ def truth(organisation, asset: str, day: str, timezone: str = "UTC") -> list[dic
     return organisation.messages(start, end)
 
 
-def assert_day_equals_truth(settings, organisation, day: str, timezone: str = "UTC") -> None:
-    for asset in RAW:
+def assert_messages_equal_truth(settings, organisation, day: str) -> None:
+    assert_day_equals_truth(settings, organisation, day, assets=("dixa_messages",))
+
+
+def assert_day_equals_truth(
+    settings, organisation, day: str, timezone: str = "UTC", assets=RAW
+) -> None:
+    for asset in assets:
         rows = stored(settings, asset, day)
         expected = truth(organisation, asset, day, timezone)
         ids = [row["id"] for row in rows]
@@ -114,7 +120,7 @@ def test_partitions_follow_a_dst_changing_timezone(tmp_path, simulator, token_en
     assert all(start <= row["created_at"] < end for row in rows)
 
 
-def test_rematerializing_replaces_the_day_and_follows_late_updates(settings, simulator):
+def test_rematerializing_replaces_the_day_and_keeps_versions_that_moved_on(settings, simulator):
     org = simulator.organisation
     day = "2025-03-19"  # a day before the clock whose conversations still change
     run_assets(settings, RAW, day)
@@ -122,11 +128,33 @@ def test_rematerializing_replaces_the_day_and_follows_late_updates(settings, sim
     run_assets(settings, RAW, day)
     assert {r["id"]: r["updated_at"] for r in stored(settings, "dixa_conversations", day)} == first
 
-    org.set_now(NOW_MS + 6 * 86_400_000)  # conversations of the 18th get their late updates
-    run_assets(settings, RAW, day)
-    assert_day_equals_truth(settings, org, day)
-    after = {row["id"] for row in stored(settings, "dixa_conversations", day)}
-    assert after != set(first), "some conversations of the day were updated later"
+    org.set_now(NOW_MS + 6 * 86_400_000)  # conversations of the 19th get their late updates
+    result = run_assets(settings, RAW, day)
+    start, end = day_ms(day)
+    now = {r["id"]: r for r in org.conversations(start, end, field="updated_at")}
+    rows = stored(settings, "dixa_conversations", day)
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    # Every conversation the day holds now, in its current version...
+    assert set(now) <= set(ids)
+    for row in rows:
+        if row["id"] in now:
+            assert row["updated_at"] == now[row["id"]]["updated_at"]
+    # ...and the version it held of each that was updated since (now in a later day), unchanged.
+    moved = set(ids) - set(now)
+    assert moved, "some conversations of the day were updated after its first fetch"
+    assert moved <= set(first)
+    for row in rows:
+        if row["id"] in moved:
+            assert row["updated_at"] == first[row["id"]]
+            current = org.conversations_by_id([row["id"]])[0]
+            assert current["updated_at"] >= end
+    metadata = result.asset_materializations_for_node("dixa_conversations")[0].metadata
+    assert metadata["versions_kept"].value == len(moved)
+    assert metadata["complete"].value is True
+    assert metadata["dagster/row_count"].value == len(rows)
+    # Messages do not move: their day is replaced by its new answer.
+    assert_messages_equal_truth(settings, org, day)
     files = sorted(p.name for p in (Path(settings.data_dir) / "dixa_conversations").iterdir())
     assert files == [f"{day}.parquet"]
 

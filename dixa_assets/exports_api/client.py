@@ -94,6 +94,9 @@ class Export(Generic[T]):
     requests: int
     edge_records: int
     stray_ids: list[Any]
+    # The server's clock when it answered (its ``Date`` header, else ours when we asked), the
+    # earliest over the requests: the answer holds every record changed before this instant.
+    served_at_ms: int
 
     def records(self: Export[list[Record]]) -> list[Record]:
         """All records, when the runs were kept as lists (the default ``convert``)."""
@@ -276,7 +279,8 @@ class ExportsClient:
                 len(strays),
                 strays[:10],
             )
-        return Export(parts, len(queries), edges, strays)
+        served = min(answer.served_at_ms for answer in answers)
+        return Export(parts, len(queries), edges, strays, served)
 
     def _fetch(
         self,
@@ -290,6 +294,7 @@ class ExportsClient:
         last_problem = ""
         for attempt in range(1, self._max_attempts + 1):
             waited = self._pacer.acquire()
+            asked = int(time.time() * 1000)
             started = time.perf_counter()
             retry_after: float | None = None
             outcome, size = "", 0
@@ -299,6 +304,7 @@ class ExportsClient:
                     outcome = str(status)
                     if status == 200:
                         answer = _Answer[T](filters, convert, where)
+                        answer.served_at_ms = _served_at_ms(response.headers.get("Date"), asked)
                         decoder = ArrayDecoder()
                         for data in response.iter_bytes():
                             size += len(data)
@@ -392,6 +398,7 @@ class _Answer(Generic[T]):
         self.kept = 0
         self.edges = 0
         self.stray_ids: list[Any] = []
+        self.served_at_ms = 0
 
     def add(self, run: list[Any]) -> None:
         for index, item in enumerate(run):
@@ -455,6 +462,17 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _served_at_ms(date_header: str | None, asked_ms: int) -> int:
+    """The server's ``Date`` in epoch ms (whole seconds, so never later than its clock was),
+    or ``asked_ms`` when the header is missing or unreadable."""
+    if date_header:
+        try:
+            return int(email.utils.parsedate_to_datetime(date_header).timestamp()) * 1000
+        except (TypeError, ValueError):
+            pass
+    return asked_ms
 
 
 def _describe(params: Mapping[str, str]) -> str:

@@ -31,6 +31,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from ..freshness import modelled_freshness_policy
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
 from ..raw_assets import OWNERS, RETRY
@@ -133,10 +134,14 @@ def build_modelled_assets(
 ) -> list[AssetsDefinition]:
     """The three modelled assets for one set of settings."""
     lake = ParquetLake(settings.data_dir)
+    policy = modelled_freshness_policy(settings.refresh_minutes)
     return [
-        _conversations_asset(lake),
-        _conversation_messages_asset(lake, partitions_def),
-        _daily_support_metrics_asset(partitions_def),
+        asset.map_asset_specs(lambda spec: spec.replace_attributes(freshness_policy=policy))
+        for asset in (
+            _conversations_asset(lake),
+            _conversation_messages_asset(lake, partitions_def),
+            _daily_support_metrics_asset(partitions_def),
+        )
     ]
 
 

@@ -1,8 +1,6 @@
 """What keeps the tables current without anyone clicking.
 
-* ``lookback_schedule``: every day, shortly after the day ends, ONE run of the raw job over the
-  last ``DIXA_LOOKBACK_DAYS`` days (yesterday included). Recent days are re-fetched because the
-  export's answer for them keeps changing: conversations are updated after they were created.
+* The raw job's schedules (:mod:`..raw_schedules`) fetch the recent days and today.
 * Declarative automation (evaluated by ``dixa_modelled_automation``, running by default):
   ``conversations`` is rebuilt once any raw conversations day has new data and no run is still
   writing one; each day of ``conversation_messages`` follows its raw messages day, waiting for
@@ -19,21 +17,10 @@ from dagster import (
     AutomationCondition,
     AutomationConditionSensorDefinition,
     DefaultSensorStatus,
-    RunRequest,
-    ScheduleDefinition,
-    ScheduleEvaluationContext,
-    SkipReason,
-    TimeWindowPartitionsDefinition,
-    schedule,
-)
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
 )
 
 from .keys import CONVERSATIONS_KEY, MODELLED_GROUP
 
-LOOKBACK_MINUTE_OF_HOUR = 30
 AUTOMATION_SENSOR = "dixa_modelled_automation"
 
 
@@ -78,37 +65,3 @@ def automation_sensor() -> AutomationConditionSensorDefinition:
         description="Keeps conversations, conversation_messages and daily_support_metrics in "
         "step with the raw Parquet days.",
     )
-
-
-def lookback_schedule(
-    job_name: str,
-    partitions_def: TimeWindowPartitionsDefinition,
-    lookback_days: int,
-) -> ScheduleDefinition:
-    """One run a day of job ``job_name`` over the last ``lookback_days`` complete days.
-
-    A single range run (not one run per day) because the raw assets fetch a range in one API
-    request per endpoint: three days cost two requests, not six.
-    """
-
-    @schedule(
-        name=f"{job_name}_schedule",
-        job_name=job_name,
-        cron_schedule=f"{LOOKBACK_MINUTE_OF_HOUR} 0 * * *",
-        execution_timezone=partitions_def.timezone,
-        description=f"Every day at 00:{LOOKBACK_MINUTE_OF_HOUR:02d} ({partitions_def.timezone}), "
-        f"re-fetch the last {lookback_days} complete day(s) in one run, so late conversation "
-        "updates reach the lake; the modelled tables follow by automation.",
-    )
-    def lookback(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
-        keys = partitions_def.get_partition_keys(current_time=context.scheduled_execution_time)
-        recent = keys[-lookback_days:]
-        if not recent:
-            return SkipReason("no complete day since the start date yet")
-        first, last = recent[0], recent[-1]
-        return RunRequest(
-            run_key=f"{first}...{last}",
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
-        )
-
-    return lookback

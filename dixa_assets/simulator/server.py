@@ -107,6 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header from the organisation's clock, like a real server's own clock:
+        clients learn from it up to when an answer is complete."""
+        if timestamp is None:
+            timestamp = self.server.simulator.organisation.now_ms / 1000
+        return email.utils.formatdate(timestamp, usegmt=True)
+
     def do_GET(self) -> None:
         self.server.simulator._dispatch(self, "GET")
 
