@@ -12,6 +12,11 @@ never half of one, and a crashed write leaves the previous version in place:
   upload's completion) succeeds, and then replaces the old version whole. Nothing is uploaded
   until the table is fully serialized, so a failed write changes nothing; there is no temporary
   object to clean up and no rename (S3 has none).
+
+Every write puts the table in its asset's declared schema first (:mod:`dixa_assets.lake_schema`):
+no pandas metadata, each field's description, declared types, so pandas, polars, DuckDB and
+pyarrow open any file as it is. Reads do the same, so a range spanning a schema change reads as
+one table of the current schema.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from filelock import FileLock
 from upath import UPath
 
 from .lake_root import is_local, lake_root
+from .lake_schema import conform
 
 STALE_TEMP_SECONDS = 3600
 PARALLEL_WRITES = 4
@@ -58,6 +64,7 @@ class ParquetLake:
 
     def write(self, asset: str, partition: str, table: pa.Table) -> UPath:
         """Write ``table`` as the partition, replacing any earlier version atomically."""
+        table = conform(table, asset, f"{asset} partition {partition}")
         target = self.path(asset, partition)
         if is_local(target):
             _replace_file(target, table)
@@ -90,11 +97,13 @@ class ParquetLake:
             yield
 
     def read_partition(self, asset: str, partition: str) -> pa.Table | None:
-        """The partition's stored rows, or None if it has never been written."""
+        """The partition's stored rows in the asset's current schema (see
+        :mod:`.lake_schema`), or None if it has never been written."""
         path = self.path(asset, partition)
         if not path.exists():
             return None
-        return pq.read_table(path.path, filesystem=path.fs)
+        day = pq.read_table(path.path, filesystem=path.fs)
+        return conform(day, asset, f"{asset} partition {partition}")
 
     def read(self, asset: str, partitions: Sequence[str]) -> pa.Table:
         """The partitions' rows, in partition order, as one table."""

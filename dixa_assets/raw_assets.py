@@ -69,7 +69,6 @@ PERMANENT_ERRORS = (
 class RawExport:
     """One raw asset: its table, how a window is fetched, and what to show in a preview."""
 
-    asset_name: str
     spec: TableSpec
     fetch: Fetch
     preview_columns: tuple[str, ...]
@@ -77,10 +76,13 @@ class RawExport:
     # Keep a day's versions of ids a re-fetch no longer returns (they moved to a later day).
     keep_versions_by: str | None = None
 
+    @property
+    def asset_name(self) -> str:
+        return self.spec.asset
+
 
 RAW_EXPORTS = (
     RawExport(
-        asset_name="dixa_conversations",
         spec=CONVERSATIONS,
         fetch=lambda client, window, convert: client.conversations(updated=window, convert=convert),
         preview_columns=("id", "updated_at_ts", "initial_channel", "status", "queue_name"),
@@ -92,7 +94,6 @@ RAW_EXPORTS = (
         keep_versions_by="id",
     ),
     RawExport(
-        asset_name="dixa_messages",
         spec=MESSAGES,
         fetch=lambda client, window, convert: client.messages(created=window, convert=convert),
         preview_columns=("id", "csid", "created_at_ts", "direction", "initial_channel"),

@@ -102,9 +102,11 @@ class Field:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One export's table: its fields in reference order and the column that partitions it."""
+    """One export's table: its fields in reference order, the column that partitions it, and
+    the raw asset (also its folder in the lake) that stores it."""
 
     name: str
+    asset: str
     fields: tuple[Field, ...]
     partition_field: str
 
@@ -153,6 +155,7 @@ STR, INT, TS, BOOL, STRS = Kind.STRING, Kind.INT, Kind.TIMESTAMP, Kind.BOOL, Kin
 
 CONVERSATIONS = TableSpec(
     name="conversations",
+    asset="dixa_conversations",
     partition_field="updated_at",
     fields=(
         _f("id", INT, "Id of the conversation (csid)", required=True),
@@ -212,6 +215,7 @@ CONVERSATIONS = TableSpec(
 
 MESSAGES = TableSpec(
     name="messages",
+    asset="dixa_messages",
     partition_field="created_at",
     fields=(
         _f("id", STR, "Id of the message (uuid)", required=True),
