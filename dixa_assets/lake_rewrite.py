@@ -38,7 +38,11 @@ def rewrite_lake(lake: ParquetLake, dry_run: bool = False) -> dict[str, list[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dixa_assets.lake_rewrite", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m dixa_assets.lake_rewrite",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--data-dir",
         default=os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR,
