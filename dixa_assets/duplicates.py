@@ -52,14 +52,13 @@ def keep_newest(
     holds in an older version; ties go to ``fetched``. Returns the table and how many of its
     rows came from ``stored``.
 
-    ``stored`` is first given ``fetched``'s schema (columns it lacks are null, columns no longer
-    declared are dropped). A stored row outside ``window`` (``[start, end)`` in epoch ms) means
-    the file belongs to other days (the partitions' timezone changed): that fails, naming
-    ``where``, rather than lose or misplace the row.
+    ``stored`` comes from the lake in the asset's current schema (:mod:`.lake_schema`); a
+    column only one side has is null on the other. A stored row outside ``window``
+    (``[start, end)`` in epoch ms) means the file belongs to other days (the partitions'
+    timezone changed): that fails, naming ``where``, rather than lose or misplace the row.
     """
     if stored is None or stored.num_rows == 0:
         return fetched, 0
-    stored = _conform(stored, fetched.schema, where)
     times = stored.column(time_column)
     inside = pc.and_(pc.greater_equal(times, window[0]), pc.less(times, window[1]))
     if not pc.all(inside).as_py():
@@ -69,25 +68,7 @@ def keep_newest(
             "day's window. Was DIXA_TIMEZONE changed? Days of another timezone cannot be merged: "
             "point DIXA_DATA_DIR at a new folder and backfill it."
         )
-    merged, _ = latest_per_id(pa.concat_tables([stored, fetched]), id_column, time_column)
+    both = pa.concat_tables([stored, fetched], promote_options="default")
+    merged, _ = latest_per_id(both, id_column, time_column)
     fetched_ids = pc.is_in(merged.column(id_column), value_set=fetched.column(id_column))
     return merged, merged.num_rows - pc.sum(fetched_ids).as_py()
-
-
-def _conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
-    columns = []
-    for field in schema:
-        if field.name in table.column_names:
-            column = table.column(field.name)
-            if column.type != field.type:
-                try:
-                    column = column.cast(field.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-                    raise ValueError(
-                        f"{where}: the stored column {field.name} ({column.type}) cannot be read "
-                        f"as {field.type}: {error}"
-                    ) from None
-            columns.append(column)
-        else:
-            columns.append(pa.nulls(table.num_rows, field.type))
-    return pa.Table.from_arrays(columns, schema=schema)

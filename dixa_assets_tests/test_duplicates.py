@@ -71,5 +71,5 @@ def test_stored_rows_of_another_timezone_fail_instead_of_being_lost_or_misplaced
 def test_a_column_added_since_the_day_was_stored_is_null_in_its_kept_rows():
     stored = _versions([(2, 20, "open")]).drop_columns(["status"])
     merged, kept = keep_newest(stored, _versions([(1, 10, "x")]), "id", "updated_at", (0, 100), "d")
-    assert kept == 1 and merged.schema == _versions([]).schema
+    assert kept == 1 and merged.schema.names == _versions([]).schema.names
     assert {r["id"]: r["status"] for r in merged.to_pylist()} == {1: "x", 2: None}
