@@ -1,9 +1,10 @@
 """The README's first command: the main job end to end against the simulator.
 
-Starts the Dixa Exports simulator on loopback, materializes the last week of both raw assets
-through Dagster (one single-run backfill, recorded in ``./.dagster_home`` so ``dagster dev`` shows
-it afterwards), then prints where the data is, a per-day summary, and whether what was stored
-equals the simulator's ground truth.
+Starts the Dixa Exports simulator on loopback, materializes the last week and today so far of
+both raw assets through Dagster (one single-run backfill, recorded in ``./.dagster_home`` so
+``dagster dev`` shows it afterwards), builds the DuckDB tables, then prints where the data is, a
+per-day summary, whether what was stored equals the simulator's ground truth, and every check's
+result (and why, for one that warns).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import httpx
 import pyarrow as pa
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
+from .definitions import build_definitions
 from .exports_api import Window
 from .lake import ParquetLake
 from .settings import Settings
@@ -38,13 +41,15 @@ SIMULATOR_REQUESTS_PER_MINUTE = 10
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=7, help="how many complete days to fetch")
+    parser.add_argument(
+        "--days", type=int, default=7, help="how many complete days to fetch, besides today"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     home = prepare_dagster_home()
     today = datetime.now(ZoneInfo(settings.timezone)).date()
-    first, last = today - timedelta(days=args.days), today - timedelta(days=1)
+    first, last = today - timedelta(days=args.days), today
     token = secrets.token_urlsafe(24)  # a fresh token for this simulator only; never printed
 
     with running_simulator(token) as url:
@@ -61,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             materialize(env, log, "dixa.conversations", ["conversations"])
             materialize(env, log, "the daily tables", DAILY_TABLES, days)
         print(f"Runs succeeded (log: {log_path})")
-        summarize(settings, url, first, last)
-        summarize_tables(settings)
+        with DagsterInstance.from_config(str(home)) as instance:
+            summarize(settings, instance, url, first, last)
+            summarize_tables(settings)
+            report_checks(settings, instance)
     print(f"\nExplore them in the Dagster UI: .venv/bin/python -m dixa_assets.dev  ({home})")
     return 0
 
@@ -102,8 +109,15 @@ def summarize_tables(settings: Settings) -> None:
         print(con.sql(query))
 
 
-def summarize(settings: Settings, url: str, first: date, last: date) -> None:
-    """Per-day counts from the lake, compared with the simulator's ground truth."""
+def summarize(
+    settings: Settings, instance: DagsterInstance, url: str, first: date, last: date
+) -> None:
+    """Per-day counts from the lake, compared with the simulator's ground truth.
+
+    Today is compared up to when it was fetched (``fetched_until``). A conversations day may
+    also hold an earlier version of a conversation updated since (a later run found it in a
+    later day): that is the lake keeping what it fetched, checked by its id being updated since.
+    """
     lake = ParquetLake(settings.data_dir)
     data = lake.root.absolute()
     tz = ZoneInfo(settings.timezone)
@@ -114,21 +128,59 @@ def summarize(settings: Settings, url: str, first: date, last: date) -> None:
     while day <= last:
         start = datetime.combine(day, datetime.min.time(), tz)
         window = Window.between(start, start + timedelta(days=1))
+        until = min(window.end_ms, fetched_until_ms(instance, day.isoformat()))
+        fetched = Window(window.start_ms, until)
         stored = {asset: stored_ids(lake, asset, day) for asset in RAW_ASSETS}
-        truth = {
-            "dixa_conversations": truth_ids(url, "conversations", window, "updated_at"),
-            "dixa_messages": truth_ids(url, "messages", window),
-        }
-        match = stored == truth
+        conversations = truth_ids(url, "conversations", fetched, "updated_at")
+        updated_since = truth_ids(url, "conversations", Window(until, 2**62), "updated_at")
+        kept = stored["dixa_conversations"] - conversations
+        match = (
+            conversations <= stored["dixa_conversations"]
+            and kept <= updated_since
+            and stored["dixa_messages"] == truth_ids(url, "messages", fetched)
+        )
         all_match &= match
+        note = "equal" if match else "DIFFERENT"
+        if kept:
+            note += f" (+{len(kept)} earlier version(s) of conversations updated since)"
+        if until < window.end_ms:
+            note += f", day so far (fetched until {datetime.fromtimestamp(until / 1000, tz):%H:%M})"
         print(
             f"{day.isoformat():<12}{len(stored['dixa_conversations']):>15}"
-            f"{len(stored['dixa_messages']):>10}  {'equal' if match else 'DIFFERENT'}"
+            f"{len(stored['dixa_messages']):>10}  {note}"
         )
         day += timedelta(days=1)
     print("\nEvery stored id equals the simulator's ground truth." if all_match else "MISMATCH")
     if not all_match:
         raise SystemExit(1)
+
+
+def fetched_until_ms(instance: DagsterInstance, day: str) -> int:
+    """How far the latest materialization of the day's conversations reached."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(RAW_ASSETS[0]), asset_partitions=[day]), limit=1
+    ).records
+    return int(records[0].asset_materialization.metadata["fetched_until"].value * 1000)
+
+
+def report_checks(settings: Settings, instance: DagsterInstance) -> None:
+    """Every check's latest result; for one that did not pass, what it says."""
+    keys = sorted(
+        build_definitions(settings).resolve_asset_graph().asset_check_keys,
+        key=lambda k: (k.asset_key.to_user_string(), k.name),
+    )
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    print("\nChecks (latest result of each):")
+    for key in keys:
+        record = latest.get(key)
+        evaluation = record.event.dagster_event.asset_check_evaluation_data if record else None
+        if evaluation is None:  # the freshness checks run on their sensor's clock (dev mode)
+            continue
+        status = "passed" if evaluation.passed else evaluation.severity.value.lower()
+        line = f"  {status:<8}{key.asset_key.to_user_string()} {key.name}"
+        if not evaluation.passed:
+            line += f": {evaluation.description or 'see the check in the UI'}"
+        print(line)
 
 
 def stored_ids(lake: ParquetLake, asset: str, day: date) -> set[str]:

@@ -2,7 +2,7 @@
 
 ``python -m dixa_assets.dev`` starts the Dixa Exports simulator on loopback and Dagster's
 webserver and daemon (``dg dev``, which is ``dagster dev``) against it, switches every schedule and
-sensor on through the webserver, and launches at once the run the daily schedule launched at its
+sensor on through the webserver, and launches at once the run the refresh schedule launched at its
 last tick: the last days land in the Parquet lake and the modelled tables follow by automation,
 without waiting for tomorrow's tick. The instance is ``$DAGSTER_HOME`` (default
 ``./.dagster_home``, where ``dixa_assets.demo`` records its runs too); the data goes where
@@ -330,15 +330,17 @@ def switch_on_automation(ui: str, repositories: list[Repository]) -> None:
 
 
 def launch_schedules_now(ui: str, repositories: list[Repository]) -> list[str]:
-    """Launch the runs each schedule launched at its latest tick; return their ids.
+    """Launch the run of the schedule that ticked last (the refresh, when it is on); return
+    its id. Both raw schedules fetch the same days, so one run is enough.
 
-    A daily schedule started now first ticks after the next midnight. Its dry run at its
-    latest tick (the UI's "Test schedule") is its own code choosing the days, so this fetches
-    exactly what it fetches each day.
+    A schedule started now first ticks at its next tick. Its dry run at its latest tick (the
+    UI's "Test schedule") is its own code choosing the days, so this fetches exactly what it
+    fetches on each tick.
     """
     run_ids = []
     for repo in repositories:
-        for schedule in repo.schedules:
+        latest = max(repo.schedules, key=lambda s: s.latest_tick, default=None)
+        for schedule in [latest] if latest else []:
             selector = repo.selector("schedule", schedule.name)
             dry_run = graphql(
                 ui, DRY_RUN, {"selector": selector, "timestamp": schedule.latest_tick}

@@ -214,4 +214,5 @@ def day_metadata(
 def file_metadata(lake: ParquetLake, asset: str, key: str) -> dict[str, object]:
     """Where the day's file is: a path to open, and Dagster's ``dagster/uri``."""
     path = lake.path(asset, key)
-    return {"path": str(path), "dagster/uri": path.as_uri() if is_local(path) else str(path)}
+    uri = path.absolute().as_uri() if is_local(path) else str(path)
+    return {"path": str(path), "dagster/uri": uri}

@@ -170,10 +170,20 @@ def _raw_checks(
             passed=not outside,
             metadata={"rows_outside_by_day": MetadataValue.json(outside)},
         )
+        why = []
+        if new_fields:
+            why.append(
+                f"{len(new_fields)} field(s) the API reference does not list arrived "
+                f"({', '.join(sorted(new_fields))}); they are kept in {EXTRA_FIELDS}, and "
+                "declaring them in dixa_assets/schemas.py would give them columns"
+            )
+        if drifted:
+            why.append(f"the files of {len(drifted)} day(s) differ from the declared columns")
         yield AssetCheckResult(
             check_name="schema_drift",
             passed=not new_fields and not drifted,
             severity=AssetCheckSeverity.WARN,
+            description="; ".join(why) or None,
             metadata={
                 "new_fields": MetadataValue.json(new_fields),
                 "columns_differing_by_day": MetadataValue.json(drifted),
