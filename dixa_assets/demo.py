@@ -218,8 +218,9 @@ def running_simulator(token: str) -> Iterator[str]:
             "dixa_assets.simulator",
             "--port",
             "0",
-            "--token",
-            token,
+            # One argument: a token_urlsafe token starts with "-" one time in 64, which argparse
+            # would take for an option.
+            f"--token={token}",
             "--requests-per-minute",
             str(SIMULATOR_REQUESTS_PER_MINUTE),
         ],
