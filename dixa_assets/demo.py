@@ -19,13 +19,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 import httpx
 import pyarrow as pa
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterInstance
 
 from .definitions import build_definitions
 from .exports_api import Window
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         with DagsterInstance.from_config(str(home)) as instance:
             summarize(settings, instance, url, first, last)
             summarize_tables(settings)
-            report_checks(settings, instance)
+            report_checks(check_results(settings, instance))
     print(f"\nExplore them in the Dagster UI: .venv/bin/python -m dixa_assets.dev  ({home})")
     return 0
 
@@ -163,18 +163,26 @@ def fetched_until_ms(instance: DagsterInstance, day: str) -> int:
     return int(records[0].asset_materialization.metadata["fetched_until"].value * 1000)
 
 
-def report_checks(settings: Settings, instance: DagsterInstance) -> None:
-    """Every check's latest result; for one that did not pass, what it says."""
+def check_results(settings: Settings, instance: DagsterInstance) -> dict[AssetCheckKey, Any]:
+    """Each check's latest evaluation (None where it has not run yet), in a stable order."""
     keys = sorted(
         build_definitions(settings).resolve_asset_graph().asset_check_keys,
         key=lambda k: (k.asset_key.to_user_string(), k.name),
     )
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    return {
+        key: latest[key].event.dagster_event.asset_check_evaluation_data
+        if key in latest and latest[key].event
+        else None
+        for key in keys
+    }
+
+
+def report_checks(results: dict[AssetCheckKey, Any]) -> None:
+    """Every check's latest result; for one that did not pass, what it says."""
     print("\nChecks (latest result of each):")
-    for key in keys:
-        record = latest.get(key)
-        evaluation = record.event.dagster_event.asset_check_evaluation_data if record else None
-        if evaluation is None:  # the freshness checks run on their sensor's clock (dev mode)
+    for key, evaluation in results.items():
+        if evaluation is None:  # not run yet (the freshness checks run on their sensor's clock)
             continue
         status = "passed" if evaluation.passed else evaluation.severity.value.lower()
         line = f"  {status:<8}{key.asset_key.to_user_string()} {key.name}"

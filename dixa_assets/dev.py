@@ -27,8 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from dagster import DagsterInstance
 
-from .demo import PROJECT_ROOT, prepare_dagster_home, running_simulator, simulator_env
+from .demo import (
+    PROJECT_ROOT,
+    check_results,
+    prepare_dagster_home,
+    report_checks,
+    running_simulator,
+    simulator_env,
+)
 from .lake_root import is_local, lake_root
 from .settings import Settings
 
@@ -38,6 +46,7 @@ SHUTDOWN_TIMEOUT_S = 30.0
 LOG_NAME = "dagster-dev.log"
 LOG_TAIL_LINES = 40
 GRAPHQL_TIMEOUT_S = 30.0
+CHECK_POLL_S = 10.0
 
 WORKSPACE_QUERY = """
 query Workspace($now: Float!) {
@@ -177,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 for run_id in launch_schedules_now(ui, repositories):
                     print(f"Watch it: {ui}/runs/{run_id}")
                 print(f"Dagster UI: {ui}  (Ctrl-C stops the UI, the daemon and the simulator)")
+                report_checks_once_ready(settings, home, process)
                 process.wait()
                 raise DevModeError(f"dagster dev exited with code {process.returncode}")
     except KeyboardInterrupt:
@@ -187,6 +197,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Demo mode failed: {error} (full log: {log_path})", file=sys.stderr)
         return 1
     return 0
+
+
+def report_checks_once_ready(
+    settings: Settings, home: Path, process: subprocess.Popen[bytes]
+) -> None:
+    """Once every check but the freshness ones (their sensor runs them every few minutes) has
+    a result, print them all, as the demo does: what a first look at the UI would show."""
+    while process.poll() is None:
+        with DagsterInstance.from_config(str(home)) as instance:
+            results = check_results(settings, instance)
+        if all(r is not None for k, r in results.items() if k.name != "freshness_check"):
+            report_checks(results)
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=CHECK_POLL_S)
 
 
 class DevModeError(RuntimeError):

@@ -214,9 +214,11 @@ def test_a_user_materializes_a_day_and_a_backfill_and_sees_the_results(
         f"dixa_messages {range_text}",
     )
 
-    # The partitions bar and list: the catch-up days and the backfilled days are materialized.
+    # The partitions bar and list: the catch-up days (the lookback days and today) and the
+    # backfilled days are materialized.
     page.goto(f"{ui}/assets/dixa_messages?view=partitions")
-    expect(page.get_by_text(f"Materialized ({LOOKBACK_DAYS + len(backfill)})")).to_be_visible()
+    caught_up = LOOKBACK_DAYS + 1
+    expect(page.get_by_text(f"Materialized ({caught_up + len(backfill)})")).to_be_visible()
     _shot(page, "05-partitions")
 
     # One backfilled day: its row count is its file's, and its preview shows its own rows.
@@ -262,7 +264,7 @@ def test_a_user_materializes_a_day_and_a_backfill_and_sees_the_results(
     _shot(page, "11-checks")
 
     page.goto(f"{ui}/runs")
-    expect(page.get_by_text("dixa_daily_job_schedule").first).to_be_visible()
+    expect(page.get_by_text("dixa_refresh_schedule").first).to_be_visible()
     _shot(page, "12-runs")
 
 
