@@ -41,8 +41,8 @@ def build_definitions(settings: Settings) -> Definitions:
     freshness_checks = raw_freshness_checks(raw_assets, settings.timezone)
     daily_job = define_asset_job(
         DAILY_JOB,
-        # The freshness checks are the sensor's to run, on their own clock.
-        selection=AssetSelection.groups(RAW_GROUP) - AssetSelection.checks(*freshness_checks),
+        # With the freshness checks: each run says at once whether today is now in.
+        selection=AssetSelection.groups(RAW_GROUP),
         description="Fetch Dixa conversations and messages of the selected days (the schedules "
         "select the recent days and today) into the Parquet lake.",
     )

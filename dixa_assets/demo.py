@@ -25,7 +25,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 import httpx
 import pyarrow as pa
-from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    AssetRecordsFilter,
+    DagsterEventType,
+    DagsterInstance,
+)
 
 from .definitions import build_definitions
 from .exports_api import Window
@@ -170,12 +176,15 @@ def check_results(settings: Settings, instance: DagsterInstance) -> dict[AssetCh
         key=lambda k: (k.asset_key.to_user_string(), k.name),
     )
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    return {
-        key: latest[key].event.dagster_event.asset_check_evaluation_data
-        if key in latest and latest[key].event
-        else None
-        for key in keys
-    }
+    results = {}
+    for key in keys:
+        record = latest.get(key)
+        event = record.event.dagster_event if record and record.event else None
+        evaluated = (
+            event is not None and event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+        results[key] = event.asset_check_evaluation_data if evaluated else None  # or planned
+    return results
 
 
 def report_checks(results: dict[AssetCheckKey, Any]) -> None:
