@@ -70,7 +70,9 @@ class ExportApi:
         except QueryError as error:
             return ApiResponse(error.status, error_body(error.message))
         now = self.organisation.now_ms
-        key = (path, query, self._clock_key(path, query, now))
+        # Anonymizations change settled answers too: their version is part of the key.
+        version = self.organisation.anonymizations.version
+        key = (path, query, self._clock_key(path, query, now), version)
         with self._lock:
             body = self._cache.get(key)
             if body is not None:
@@ -96,6 +98,11 @@ class ExportApi:
                 _FAR_FUTURE_MS if last is None else last,
                 now_ms=now,
             )
+            # An anonymization that moved updated_at may lie beyond the update lag.
+            seen = {record["id"] for record in candidates}
+            moved = [r for r in org.anonymizations.moved(now) if r["id"] not in seen]
+            if moved:
+                candidates = sorted([*candidates, *moved], key=lambda record: record["id"])
         return [record for record in candidates if query.matches(record, self.bounds)]
 
     def _messages(self, query: ExportQuery, now: int) -> list[Record]:

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 
+from dixa_assets.simulator.anonymization import Anonymizations
 from dixa_assets.simulator.catalogue import Catalogue, build_catalogue
 from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES, TagsInfoShape
 from dixa_assets.simulator.lifecycle import Record
@@ -92,6 +93,12 @@ class Organisation:
         self._cached_days = cached_days
         self._days: OrderedDict[int, Day] = OrderedDict()
         self._lock = threading.Lock()
+        self.anonymizations = Anonymizations(self)
+        """End users anonymized (see :mod:`.anonymization`); applied to every answer."""
+
+    @property
+    def history_start_ms(self) -> int:
+        return self._first_day * DAY_MS
 
     @property
     def now_ms(self) -> int:
@@ -115,11 +122,17 @@ class Organisation:
             raise ValueError(f"field must be one of {', '.join(TRUTH_FIELDS)}")
         now = self.now_ms
         first = start_ms if field == "created_at" else start_ms - self.lag_ms
-        return [
-            record
-            for record in self.conversations_created(first, end_ms - 1, now_ms=now)
-            if (value := record.get(field)) is not None and start_ms <= value < end_ms
-        ]
+        candidates = self.conversations_created(first, end_ms - 1, now_ms=now)
+        seen = {record["id"] for record in candidates}
+        candidates += [r for r in self.anonymizations.moved(now) if r["id"] not in seen]
+        return sorted(
+            (
+                record
+                for record in candidates
+                if (value := record.get(field)) is not None and start_ms <= value < end_ms
+            ),
+            key=lambda record: record["id"],
+        )
 
     def messages(self, start_ms: int, end_ms: int) -> list[Record]:
         """Messages created in [start_ms, end_ms) that exist as of now, by (created_at, id)."""
@@ -133,9 +146,10 @@ class Organisation:
     # Candidate sets for the API (inclusive on both ends; the API applies its own bounds).
 
     def conversations_created(
-        self, first_ms: int, last_ms: int, *, now_ms: int | None = None
+        self, first_ms: int, last_ms: int, *, now_ms: int | None = None, original: bool = False
     ) -> list[Record]:
-        """Conversations created in [first_ms, last_ms] that exist at `now_ms`, by id."""
+        """Conversations created in [first_ms, last_ms] that exist at `now_ms`, by id
+        (`original`: as generated, without the anonymizations in effect)."""
         now = self.now_ms if now_ms is None else now_ms
         last_ms = min(last_ms, now)
         records: list[Record] = []
@@ -148,10 +162,10 @@ class Organisation:
                 records.extend(
                     state for life in day.lives[lo:hi] if (state := life.state_at(now)) is not None
                 )
-        return records
+        return records if original else self.anonymizations.conversations(records, now)
 
     def conversations_by_id(
-        self, csids: Iterable[int], *, now_ms: int | None = None
+        self, csids: Iterable[int], *, now_ms: int | None = None, original: bool = False
     ) -> list[Record]:
         """The conversations among `csids` that exist at `now_ms`, by id."""
         now = self.now_ms if now_ms is None else now_ms
@@ -169,10 +183,10 @@ class Organisation:
             state = day.lives[rank].state_at(now)
             if state is not None:
                 records.append(state)
-        return records
+        return records if original else self.anonymizations.conversations(records, now)
 
     def messages_created(
-        self, first_ms: int, last_ms: int, *, now_ms: int | None = None
+        self, first_ms: int, last_ms: int, *, now_ms: int | None = None, original: bool = False
     ) -> list[Record]:
         """Messages created in [first_ms, last_ms] that exist at `now_ms`, by (created_at, id)."""
         now = self.now_ms if now_ms is None else now_ms
@@ -184,8 +198,10 @@ class Organisation:
             if hi > lo:
                 slices.append(day.messages[lo:hi])
         if len(slices) == 1:
-            return slices[0]
-        return list(heapq.merge(*slices, key=lambda m: (m["created_at"], m["id"])))
+            messages = slices[0]
+        else:
+            messages = list(heapq.merge(*slices, key=lambda m: (m["created_at"], m["id"])))
+        return messages if original else self.anonymizations.messages(messages, now)
 
     def is_settled(self, last_created_ms: int, now_ms: int) -> bool:
         """Whether conversations created up to `last_created_ms` can no longer change after

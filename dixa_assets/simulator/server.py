@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from dixa_assets.simulator.anonymization import ANONYMIZATION_PATHS, anonymization_control
 from dixa_assets.simulator.api import EXPORT_PATHS, ApiResponse, ExportApi, error_body
 from dixa_assets.simulator.faults import Fault, FaultPlan
 from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
@@ -416,6 +417,9 @@ class SimulatorServer:
         if path == "/_sim/truth/messages" and method == "GET":
             start, end = int(params["start_ms"]), int(params["end_ms"])
             return 200, [record["id"] for record in org.messages(start, end)]
+        if path.startswith(ANONYMIZATION_PATHS):
+            body = self._read_json(handler) if method == "POST" else {}
+            return 200, anonymization_control(org, method, path, params, body)
         return 404, {"message": _STATUS_MESSAGES[404]}
 
     @staticmethod
