@@ -19,19 +19,24 @@ from dagster import (
     DefaultSensorStatus,
 )
 
-from .keys import CONVERSATIONS_KEY, MODELLED_GROUP
+from .keys import CONVERSATIONS_KEY, MODELLED_GROUP, PRIVACY_GROUP
 
 AUTOMATION_SENSOR = "dixa_modelled_automation"
 
 
-def rebuild_after_raw_changes() -> AutomationCondition:
-    """For ``conversations``: any dependency partition updated since the last rebuild, and none
-    is being written right now (a multi-day run finishes before the rebuild starts)."""
+def after_deps_updated(label: str) -> AutomationCondition:
+    """For an unpartitioned asset: any dependency partition updated since it last ran, and
+    none is being written right now (a multi-day run finishes before it starts)."""
     return (
         AutomationCondition.any_deps_updated().since_last_handled()
         & ~AutomationCondition.any_deps_in_progress()
         & ~AutomationCondition.in_progress()
-    ).with_label("rebuild after raw conversations changed")
+    ).with_label(label)
+
+
+def rebuild_after_raw_changes() -> AutomationCondition:
+    """For ``conversations``: rebuilt once raw conversation days changed."""
+    return after_deps_updated("rebuild after raw conversations changed")
 
 
 def follow_same_day() -> AutomationCondition:
@@ -59,9 +64,10 @@ def automation_sensor() -> AutomationConditionSensorDefinition:
     it on. Multi-day requests become backfills, which honour the single-run backfill policy."""
     return AutomationConditionSensorDefinition(
         AUTOMATION_SENSOR,
-        target=AssetSelection.groups(MODELLED_GROUP),
+        target=AssetSelection.groups(MODELLED_GROUP, PRIVACY_GROUP),
         default_status=DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description="Keeps conversations, conversation_messages and daily_support_metrics in "
-        "step with the raw Parquet days.",
+        "step with the raw Parquet days, and runs dixa_erasures after raw conversation days "
+        "change.",
     )

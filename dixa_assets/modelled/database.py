@@ -62,6 +62,15 @@ def locked_connection(
             con.close()
 
 
+@contextmanager
+def exclusive_lock(database: str, timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """The same lock as :func:`locked_connection`, without a connection: for work that must
+    happen while no connection is open, such as replacing the database file."""
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(lock_path(database), timeout_s):
+        yield
+
+
 def fetch_dicts(
     con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from ..settings import Settings
 from .assets import build_modelled_assets
 from .automation import automation_sensor
 from .checks import build_raw_checks
+from .erasures import build_erasures_asset
 from .late_updates import build_late_updates_sensor
 
 
@@ -18,7 +19,7 @@ def build_modelled_definitions(
     """Modelled assets, raw-file checks, the automation that keeps them current, and the
     ``duckdb`` resource over ``DIXA_DUCKDB_PATH``."""
     return Definitions(
-        assets=build_modelled_assets(settings, partitions_def),
+        assets=[*build_modelled_assets(settings, partitions_def), build_erasures_asset(settings)],
         asset_checks=build_raw_checks(settings, partitions_def),
         sensors=[automation_sensor(), build_late_updates_sensor(partitions_def)],
         resources={"duckdb": DuckDBResource(database=settings.duckdb_path)},

@@ -12,6 +12,7 @@ from ..raw_assets import RAW_EXPORTS
 from ..schemas import CONVERSATIONS, MESSAGES
 
 MODELLED_GROUP = "dixa_modelled"
+PRIVACY_GROUP = "dixa_privacy"
 
 _RAW_BY_SPEC = {export.spec.name: export.asset_name for export in RAW_EXPORTS}
 RAW_CONVERSATIONS_KEY = AssetKey(_RAW_BY_SPEC[CONVERSATIONS.name])
@@ -20,3 +21,4 @@ RAW_MESSAGES_KEY = AssetKey(_RAW_BY_SPEC[MESSAGES.name])
 CONVERSATIONS_KEY = AssetKey("conversations")
 CONVERSATION_MESSAGES_KEY = AssetKey("conversation_messages")
 DAILY_SUPPORT_METRICS_KEY = AssetKey("daily_support_metrics")
+ERASURES_KEY = AssetKey("dixa_erasures")
