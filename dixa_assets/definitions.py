@@ -19,6 +19,7 @@ from .modelled.definitions import build_modelled_definitions
 from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
 from .raw_schedules import daily_schedule, refresh_schedule
+from .reconciliation_job import build_reconciliation
 from .resources import DixaExportsResource
 from .settings import Settings
 
@@ -53,10 +54,12 @@ def build_definitions(settings: Settings) -> Definitions:
                 DAILY_JOB, partitions_def, settings.lookback_days, settings.refresh_minutes
             )
         )
+    reconciliation_job, reconciliation_schedule = build_reconciliation(settings, partitions_def)
+    schedules.append(reconciliation_schedule)
     raw = Definitions(
         assets=raw_assets,
         asset_checks=freshness_checks,
-        jobs=[daily_job],
+        jobs=[daily_job, reconciliation_job],
         schedules=schedules,
         sensors=[freshness_sensor(freshness_checks)],
         resources={

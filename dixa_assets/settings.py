@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dagster._utils.schedules import is_valid_cron_string
+
 from .exports_api import DEFAULT_BASE_URL
 
 DEFAULT_START_DATE = "2025-01-01"
@@ -21,6 +23,7 @@ DEFAULT_DATA_DIR = "./data"
 DEFAULT_REQUESTS_PER_MINUTE = 10.0
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_REFRESH_MINUTES = 60
+DEFAULT_RECONCILIATION_CRON = "0 3 * * 0"  # Sundays 03:00 in DIXA_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     # How often today's partial day (with the lookback days) is re-fetched; 0 = no refresh.
     refresh_minutes: int = DEFAULT_REFRESH_MINUTES
+    # When the reconciliation re-reads every stored conversation (its schedule is off by default).
+    reconciliation_cron: str = DEFAULT_RECONCILIATION_CRON
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,6 +75,9 @@ class Settings:
                 "DIXA_REFRESH_MINUTES must be 0 (off) or a whole number of minutes that divides "
                 f"an hour (1-60) or a day (a multiple of 60 up to 1440), got {refresh!r}"
             )
+        cron = os.environ.get("DIXA_RECONCILIATION_CRON") or DEFAULT_RECONCILIATION_CRON
+        if not is_valid_cron_string(cron):
+            raise ValueError(f"DIXA_RECONCILIATION_CRON must be a cron expression, got {cron!r}")
         return cls(
             start_date,
             timezone,
@@ -79,6 +87,7 @@ class Settings:
             requests_per_minute,
             lookback_days=int(lookback),
             refresh_minutes=int(refresh),
+            reconciliation_cron=cron,
         )
 
 
