@@ -47,7 +47,7 @@ SELECT f.row AS row, s.id IS NULL AS missing,
     s.id IS NOT NULL AND f.anonymized_at IS DISTINCT FROM s.anonymized_at AS anonymized
 FROM fetched AS f LEFT JOIN stored AS s USING (id)
 WHERE s.id IS NULL OR f.updated_at > s.updated_at
-    OR false
+    OR (f.updated_at = s.updated_at AND f.anonymized_at IS DISTINCT FROM s.anonymized_at)
 ORDER BY f.row
 """
 """Fetched conversations whose current state the lake lacks: not stored at all, updated later
