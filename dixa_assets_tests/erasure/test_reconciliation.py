@@ -108,6 +108,11 @@ def test_the_erasure_follows_by_automation_and_leaves_nothing(scenario):
     assert not truth.strings & parquet_values(settings)
     assert not truth.strings & duckdb_values(settings)
     assert files_containing(stored_files(settings), truth.strings) == {}
+    lake = ParquetLake(settings.data_dir)
+    messages = set()
+    for day in lake.partitions("dixa_messages"):
+        messages |= set(lake.read("dixa_messages", [day]).column("id").to_pylist())
+    assert truth.message_ids <= messages
 
 
 def test_the_schedule_is_weekly_and_off_by_default(scenario):
