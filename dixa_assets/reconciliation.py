@@ -5,9 +5,9 @@ not, no daily re-fetch by ``updated_at`` ever sees the anonymization. So, period
 conversation created in the span the lake covers is read again by ``created_at``, in 31-day
 windows (a year of history is 12 requests), and each one whose current state the lake does not
 have yet (missing altogether, updated later, or anonymized since) is merged into the raw day of
-its ``updated_at``: union by id, the higher ``updated_at`` wins and, on a tie, the version just
-fetched. From there the usual path takes over: ``dixa_erasures`` and the modelled tables follow
-the changed raw days.
+its ``updated_at`` exactly as a fetch merges a conversations day: the higher ``updated_at``
+wins and, on a tie, the version just fetched. From there the usual path takes over:
+``dixa_erasures`` and the modelled tables follow the changed raw days.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import TimeWindowPartitionsDefinition
 
-from .daily_split import partition_windows, split_by_windows
-from .duplicates import latest_per_id
+from .daily_split import partition_windows
+from .day_files import store_days
 from .exports_api import ExportsClient, Window
 from .ingest import ingest_window
 from .lake import ParquetLake
@@ -110,9 +110,11 @@ def reconcile(
 def merge_into_days(
     lake: ParquetLake, partitions_def: TimeWindowPartitionsDefinition, rows: pa.Table
 ) -> tuple[list[str], list[str]]:
-    """Merge conversation versions into the stored days of their ``updated_at``. Returns the
-    days written, and the days not stored (never fetched, or not a partition yet) whose rows
-    were left for the day's own fetch: a day written with only these rows would look complete.
+    """Merge conversation versions into the stored days of their ``updated_at``, the same way a
+    fetch writes a conversations day (:func:`.day_files.store_days`: under the day's lock, the
+    newest version per id wins, ties to the fetched one). Returns the days written, and the days
+    not stored (never fetched yet) whose rows were left for the day's own fetch: a day written
+    with only these rows would look complete.
     """
     if rows.num_rows == 0:
         return [], []
@@ -121,18 +123,8 @@ def merge_into_days(
     keys = sorted(set(days) & stored)
     inside = rows.filter(pa.array([day in stored for day in days]))
     windows = partition_windows(partitions_def, keys)
-    for key, part in zip(keys, split_by_windows(inside, "updated_at", windows), strict=True):
-        lake.write(ASSET, key, merge_versions(lake.read(ASSET, [key]), part))
+    store_days(lake, ASSET, inside, "updated_at", keys, windows, keep_versions_by="id")
     return keys, sorted(set(days) - stored)
-
-
-def merge_versions(stored: pa.Table, fetched: pa.Table) -> pa.Table:
-    """One row per id: the higher ``updated_at`` wins; on a tie, the ``fetched`` version."""
-    if stored.num_rows == 0:
-        return fetched
-    both = pa.concat_tables([stored, fetched.cast(stored.schema)])
-    merged, _ = latest_per_id(both, "id", "updated_at")
-    return merged
 
 
 def _local_days(rows: pa.Table, timezone: str) -> Sequence[str]:

@@ -93,6 +93,11 @@ def dirty_days(con: duckdb.DuckDBPyConnection, lake: ParquetLake, asset: str) ->
 def rewrite_day(con: duckdb.DuckDBPyConnection, lake: ParquetLake, asset: str, day: str) -> int:
     """Rewrite one day of ``asset`` with the personal data of anonymized conversations erased;
     returns the rows changed (0: the file is left as it is)."""
+    with lake.lock(asset, day):  # a fetch merging the same day waits, and merges our result
+        return _rewrite_day(con, lake, asset, day)
+
+
+def _rewrite_day(con: duckdb.DuckDBPyConnection, lake: ParquetLake, asset: str, day: str) -> int:
     personal: PersonalColumns = RAW_PERSONAL[asset]
     table = lake.read(asset, [day])
     rules = personal.present(frozenset(table.column_names))
