@@ -27,7 +27,7 @@ from dixa_assets.lake import ParquetLake
 from dixa_assets.simulator import SimulatorServer
 
 from ..conftest import TOKEN, day_ms, make_settings, run_assets
-from .support import START, duckdb_values, land, parquet_values, small_organisation
+from .support import START, duckdb_values, land, parquet_values, small_organisation, strings_in
 
 LAST = "2025-03-07"
 CHILD = """
@@ -144,3 +144,21 @@ def duckdb_values_of(database: str) -> set[str]:
 class _Where:
     def __init__(self, data_dir: str, duckdb_path: str) -> None:
         self.data_dir, self.duckdb_path = data_dir, duckdb_path
+
+
+def test_the_erasure_works_on_a_lake_on_s3(anonymized_lake, tmp_path, s3_lake_url):
+    settings, truth = anonymized_lake
+    local, remote = ParquetLake(settings.data_dir), ParquetLake(s3_lake_url)
+    for asset in ("dixa_conversations", "dixa_messages"):
+        for day in local.partitions(asset):
+            remote.write(asset, day, local.read(asset, [day]))
+    database = str(tmp_path / "warehouse.duckdb")
+    shutil.copy(settings.duckdb_path, database)
+    erase(remote, database, run_id="on-s3")
+    assert set(leftovers(remote, database).values()) == {0}
+    left = set()
+    for asset in ("dixa_conversations", "dixa_messages"):
+        for row in remote.read(asset, remote.partitions(asset)).to_pylist():
+            left |= truth.strings & set(strings_in(list(row.values())))
+    assert left == set()
+    assert not truth.strings & duckdb_values_of(database)
