@@ -38,6 +38,7 @@ from .demo import (
     simulator_env,
 )
 from .lake_root import is_local, lake_root
+from .reconciliation_job import RECONCILIATION_SCHEDULE
 from .settings import Settings
 
 HOST = "127.0.0.1"
@@ -364,7 +365,9 @@ def launch_schedules_now(ui: str, repositories: list[Repository]) -> list[str]:
     """
     run_ids = []
     for repo in repositories:
-        latest = max(repo.schedules, key=lambda s: s.latest_tick, default=None)
+        # The weekly reconciliation fetches no days: the run to launch is a raw schedule's.
+        fetching = [s for s in repo.schedules if s.name != RECONCILIATION_SCHEDULE]
+        latest = max(fetching, key=lambda s: s.latest_tick, default=None)
         for schedule in [latest] if latest else []:
             selector = repo.selector("schedule", schedule.name)
             dry_run = graphql(
