@@ -162,3 +162,31 @@ def test_the_erasure_works_on_a_lake_on_s3(anonymized_lake, tmp_path, s3_lake_ur
             left |= truth.strings & set(strings_in(list(row.values())))
     assert left == set()
     assert not truth.strings & duckdb_values_of(database)
+
+
+def test_the_check_finds_personal_data_put_back_after_an_erasure(anonymized_lake, tmp_path):
+    """What the blocking check reads: a day file restored from before the erasure, or a name
+    written back into a table, is found."""
+    settings, truth = anonymized_lake
+    data = tmp_path / "data"
+    shutil.copytree(settings.data_dir, data)
+    database = str(data / Path(settings.duckdb_path).name)
+    lake = ParquetLake(data)
+    erase(lake, database, run_id="first")
+    assert set(leftovers(lake, database).values()) == {0}
+
+    before = ParquetLake(settings.data_dir)
+    day = next(
+        d
+        for d in before.partitions("dixa_messages")
+        if truth.message_ids & set(before.read("dixa_messages", [d]).column("id").to_pylist())
+    )
+    lake.write("dixa_messages", day, before.read("dixa_messages", [day]))
+    with duckdb.connect(database) as con:
+        con.execute(
+            "UPDATE dixa.conversations SET requester_name = 'Put Back' WHERE id = $id",
+            {"id": min(truth.conversation_ids)},
+        )
+    left = leftovers(lake, database)
+    assert left["dixa_messages"] > 0 and left["dixa.conversations"] == 1
+    assert left["dixa_conversations"] == 0 and left["dixa.conversation_messages"] == 0
