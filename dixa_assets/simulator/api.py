@@ -99,10 +99,12 @@ class ExportApi:
                 now_ms=now,
             )
             # An anonymization that moved updated_at may lie beyond the update lag.
-            seen = {record["id"] for record in candidates}
-            moved = [r for r in org.anonymizations.moved(now) if r["id"] not in seen]
-            if moved:
-                candidates = sorted([*candidates, *moved], key=lambda record: record["id"])
+            if moved := org.anonymizations.moved(now):
+                seen = {record["id"] for record in candidates}
+                candidates = sorted(
+                    [*candidates, *(r for r in moved if r["id"] not in seen)],
+                    key=lambda record: record["id"],
+                )
         return [record for record in candidates if query.matches(record, self.bounds)]
 
     def _messages(self, query: ExportQuery, now: int) -> list[Record]:

@@ -123,16 +123,17 @@ class Organisation:
         now = self.now_ms
         first = start_ms if field == "created_at" else start_ms - self.lag_ms
         candidates = self.conversations_created(first, end_ms - 1, now_ms=now)
-        seen = {record["id"] for record in candidates}
-        candidates += [r for r in self.anonymizations.moved(now) if r["id"] not in seen]
-        return sorted(
-            (
-                record
-                for record in candidates
-                if (value := record.get(field)) is not None and start_ms <= value < end_ms
-            ),
-            key=lambda record: record["id"],
-        )
+        # An anonymization that moved updated_at may lie beyond the update lag.
+        if moved := self.anonymizations.moved(now):
+            seen = {record["id"] for record in candidates}
+            candidates = sorted(
+                [*candidates, *(r for r in moved if r["id"] not in seen)], key=lambda r: r["id"]
+            )
+        return [
+            record
+            for record in candidates
+            if (value := record.get(field)) is not None and start_ms <= value < end_ms
+        ]
 
     def messages(self, start_ms: int, end_ms: int) -> list[Record]:
         """Messages created in [start_ms, end_ms) that exist as of now, by (created_at, id)."""
