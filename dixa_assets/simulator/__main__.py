@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--requests-per-minute", type=float, default=10.0, help="0 disables the rate limit"
     )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=None,
+        help="requests allowed at once (default: one minute's allowance; 1: evenly spaced)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument(
         "--accept-legacy-basic-auth",
@@ -106,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=args.port,
         bounds=args.bounds,
         requests_per_minute=args.requests_per_minute or None,
+        rate_limit_burst=args.burst,
         latency_ms=args.latency_ms,
         accept_legacy_basic_auth=args.accept_legacy_basic_auth,
     )

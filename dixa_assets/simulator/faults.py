@@ -17,7 +17,7 @@ from typing import Any
 
 FAULT_KINDS: tuple[str, ...] = (
     "429", "500", "502", "503", "504", "slow", "drop", "drop_mid_body", "truncate",
-    "html_200", "object_200", "payload_200", "401", "403", "404", "400",
+    "html_200", "object_200", "payload_200", "401", "403", "404", "400", "outside_window",
 )  # fmt: skip
 
 RETRY_AFTER_FORMATS = ("seconds", "http-date", "absent")
@@ -36,7 +36,8 @@ class Fault:
     429: `retry_after` (seconds) and `retry_after_format` (seconds | http-date | absent);
     slow: `seconds` to sleep before answering normally; 400: `message`;
     payload_200: `payload`, any JSON value to answer with instead of the real records (hostile
-    input: missing fields, wrong types, duplicate ids, huge or odd strings)."""
+    input: missing fields, wrong types, duplicate ids, huge or odd strings); outside_window: the
+    real records plus records on and beyond the request's bounds (see `outside_window`)."""
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)

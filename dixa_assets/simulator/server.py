@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,7 +32,9 @@ from dixa_assets.simulator.api import EXPORT_PATHS, ApiResponse, ExportApi, erro
 from dixa_assets.simulator.faults import Fault, FaultPlan
 from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
 from dixa_assets.simulator.organisation import TRUTH_FIELDS, Organisation
+from dixa_assets.simulator.outside_window import add_records_outside_window
 from dixa_assets.simulator.ratelimit import TokenBucket
+from dixa_assets.simulator.request_log import Arrival, RequestLog, RequestLogEntry
 from dixa_assets.simulator.wire import dumps
 
 logger = logging.getLogger(__name__)
@@ -51,19 +52,6 @@ _STATUS_MESSAGES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RequestLogEntry:
-    """One request: `status` 0 means the connection was dropped without a response;
-    `response_bytes` counts body bytes actually sent; `fault` is the injected kind, if any."""
-
-    endpoint: str
-    params: dict[str, str]
-    status: int
-    response_bytes: int
-    timestamp: float
-    fault: str | None
 
 
 def _loopback_address(host: str) -> tuple[socket.AddressFamily, str]:
@@ -153,6 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
 class SimulatorServer:
     """The simulator's HTTP server; `start()` serves from a background thread.
 
+    `requests_per_minute` limits the export endpoints (429 with `Retry-After` beyond it) in
+    bursts of up to `rate_limit_burst` requests (default: one minute's allowance; 1 is the
+    strictest reading of the real API's limit).
+
     `accept_legacy_basic_auth` also accepts `Authorization: Basic base64("bearer:<token>")`, the
     form older clients (tap-dixa up to its newest release) send and the real API accepted from
     them; off by default, so that clients under test are held to the documented Bearer form.
@@ -166,6 +158,7 @@ class SimulatorServer:
         port: int = 0,
         bounds: Bounds = "inclusive",
         requests_per_minute: float | None = None,
+        rate_limit_burst: int | None = None,
         latency_ms: float = 0,
         accept_legacy_basic_auth: bool = False,
     ) -> None:
@@ -183,12 +176,14 @@ class SimulatorServer:
             legacy = base64.b64encode(f"bearer:{token}".encode()).decode()
             accepted.append(f"basic {legacy}")
         self._accepted_auth = [value.encode() for value in accepted]
-        self._bucket = TokenBucket(requests_per_minute) if requests_per_minute else None
+        self._bucket = (
+            TokenBucket(requests_per_minute, rate_limit_burst) if requests_per_minute else None
+        )
         server_class = type("_BoundServer", (_HttpServer,), {"address_family": family})
         self._httpd: _HttpServer = server_class((address, port), _Handler)
         self._httpd.simulator = self
         self._thread: threading.Thread | None = None
-        self._log: list[RequestLogEntry] = []
+        self._log = RequestLog()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
 
@@ -240,14 +235,20 @@ class SimulatorServer:
 
     @property
     def request_log(self) -> list[RequestLogEntry]:
-        """A snapshot of requests served since the last `reset_log()` (control calls excluded)."""
-        with self._lock:
-            return list(self._log)
+        """Requests served since the last `reset_log()` (control calls excluded), once those
+        still being answered have been logged (see `request_log` module)."""
+        return self._log.entries()
 
     def reset_log(self) -> None:
-        """Forget logged requests (fault counts live in `faults` and are kept)."""
-        with self._lock:
-            self._log.clear()
+        """Forget logged requests, also those still being answered (fault counts live in
+        `faults` and are kept)."""
+        self._log.reset()
+
+    @property
+    def export_requests_received(self) -> int:
+        """Export requests that arrived since the last `reset_log()`, answered or not (never
+        waits: for watching a client while it works)."""
+        return self._log.export_requests_received
 
     @property
     def export_request_count(self) -> int:
@@ -275,12 +276,19 @@ class SimulatorServer:
             else:
                 self._connections.discard(connection)
 
-    def _record(self, path: str, query: str, status: int, sent: int, fault: str | None) -> None:
-        entry = RequestLogEntry(
-            path, dict(parse_qsl(query, keep_blank_values=True)), status, sent, time.time(), fault
-        )
-        with self._lock:
-            self._log.append(entry)
+    def _record(
+        self,
+        path: str,
+        query: str,
+        status: int,
+        sent: int,
+        fault: str | None,
+        arrival: Arrival | None = None,
+    ) -> None:
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        in_flight = arrival.in_flight if arrival else 1
+        entry = RequestLogEntry(path, params, status, sent, time.time(), fault, in_flight)
+        self._log.append(entry, arrival)
 
     def _dispatch(self, handler: _Handler, method: str) -> None:
         path, _, query = handler.path.partition("?")
@@ -309,26 +317,29 @@ class SimulatorServer:
         return any(matches)
 
     def _export(self, handler: _Handler, path: str, query: str) -> None:
+        with self._log.export_request() as arrival:
+            status, sent, fault = self._serve_export(handler, path, query)
+            self._record(path, query, status, sent, fault, arrival)
+
+    def _serve_export(
+        self, handler: _Handler, path: str, query: str
+    ) -> tuple[int, int, str | None]:
+        """Answer one export request: (status, body bytes sent, fault kind or None)."""
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
         if not self._authorized(handler):
-            sent = handler.send_body(401, error_body(_STATUS_MESSAGES[401]))
-            self._record(path, query, 401, sent, None)
-            return
+            return 401, handler.send_body(401, error_body(_STATUS_MESSAGES[401])), None
         if self._bucket is not None and (wait := self._bucket.acquire()) is not None:
             sent = handler.send_body(
                 429, error_body("Rate limit exceeded"), headers={"Retry-After": str(wait)}
             )
-            self._record(path, query, 429, sent, None)
-            return
+            return 429, sent, None
         fault = self.faults.next_fault(path)
         if fault is not None:
             status, sent = self._act_out(handler, fault, path, query)
-            self._record(path, query, status, sent, fault.kind)
-            return
+            return status, sent, fault.kind
         response = self._answer(path, query)
-        sent = handler.send_body(response.status, response.body)
-        self._record(path, query, response.status, sent, None)
+        return response.status, handler.send_body(response.status, response.body), None
 
     def _answer(self, path: str, query: str) -> ApiResponse:
         try:
@@ -368,6 +379,11 @@ class SimulatorServer:
         response = self._answer(path, query)
         if kind == "slow":
             return response.status, handler.send_body(response.status, response.body)
+        if kind == "outside_window":
+            body = response.body
+            if response.status == 200:
+                body = add_records_outside_window(path, parse_query_string(query), body)
+            return response.status, handler.send_body(response.status, body)
         if kind == "object_200":
             return 200, handler.send_body(200, b'{"data":' + response.body + b"}")
         if kind == "truncate":

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email.utils
 import json
-import time
+from datetime import date
 
 import httpx
 import pytest
 
 from dixa_assets.simulator import FAULT_KINDS, SimulatorServer
 from dixa_assets.simulator.faults import FaultPlan
+from dixa_assets.simulator.utc import DAY_MS, day_start_ms
 from dixa_assets_tests.simulator.support import HTTP, TOKEN, ServerFactory
 
 CONVERSATIONS = "/v1/conversation_export"
@@ -84,10 +85,20 @@ def test_drop_mid_body_sends_half_the_promised_body(server: SimulatorServer) -> 
     with pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
         _get(server)
     full = _get(server).content
-    deadline = time.monotonic() + 5  # the server logs a request once its handler finishes
-    while len(server.request_log) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
     assert server.request_log[-2].response_bytes == len(full) // 2
+
+
+def test_outside_window_adds_records_on_and_beyond_the_bounds(server: SimulatorServer) -> None:
+    real = _get(server).json()
+    server.faults.inject("outside_window")
+    answer = _get(server).json()
+    after = day_start_ms(date.fromisoformat(WINDOW["created_after"]))
+    before = day_start_ms(date.fromisoformat(WINDOW["created_before"]))
+    assert answer[: len(real)] == real
+    added = answer[len(real) :]
+    assert [m["created_at"] for m in added] == [after, before, after - DAY_MS, before + DAY_MS]
+    ids = [m["id"] for m in answer]
+    assert len(set(ids)) == len(ids)
 
 
 def test_truncate_is_invalid_json_with_matching_length(server: SimulatorServer) -> None:
@@ -149,7 +160,7 @@ def test_unknown_kinds_and_parameters_are_refused() -> None:
         plan.inject("500", seconds=3)
     with pytest.raises(ValueError):
         plan.inject("429", retry_after_format="soon")
-    assert len(FAULT_KINDS) == 16
+    assert len(FAULT_KINDS) == 17
 
 
 def test_payload_200_answers_with_the_given_json() -> None:

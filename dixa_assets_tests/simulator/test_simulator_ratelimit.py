@@ -26,6 +26,16 @@ def test_burst_then_wait_for_a_whole_token() -> None:
     assert bucket.acquire() is None
 
 
+def test_a_burst_of_one_spaces_requests_evenly() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(600, burst=1, clock=clock)  # the real API's 10/min, 60 times faster
+    assert bucket.acquire() is None
+    clock.now = 0.099
+    assert bucket.acquire() == 1
+    clock.now = 0.1
+    assert bucket.acquire() is None
+
+
 def test_fractional_rates() -> None:
     clock = FakeClock()
     bucket = TokenBucket(0.5, clock=clock)
@@ -38,3 +48,5 @@ def test_fractional_rates() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         TokenBucket(0)
+    with pytest.raises(ValueError):
+        TokenBucket(10, burst=0)
