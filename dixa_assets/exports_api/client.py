@@ -272,6 +272,13 @@ class ExportsClient:
         parts = [part for answer in answers for part in answer.parts]
         edges = sum(answer.edges for answer in answers)
         strays = [record_id for answer in answers for record_id in answer.stray_ids]
+        if edges:
+            self._log.info(
+                "%s returned %d record(s) on the 1 ms padded edges of the requested bounds: "
+                "they belong to the neighbouring window and are not kept here.",
+                endpoint.value,
+                edges,
+            )
         if strays:
             self._log.warning(
                 "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -72,14 +73,6 @@ def test_a_long_window_is_split_to_the_31_day_limit(simulator):
     assert answer.requests == 2 and all(e.status == 200 for e in exports(simulator))
     truth = simulator.organisation.messages(window.start_ms, window.end_ms)
     assert sorted(m["id"] for m in answer.records()) == sorted(m["id"] for m in truth)
-
-
-def test_stream_keeps_order_and_bounds_concurrency(simulator):
-    window = Window(*day_ms("2024-12-01")[:1], day_ms("2025-03-15")[0])
-    with client_for(simulator, max_concurrency=2) as client:
-        pieces = client.pieces(window)
-        got = [piece for piece, _ in client.stream(pieces, lambda w: client.messages(created=w))]
-    assert got == pieces and len(pieces) == 4
 
 
 @pytest.mark.parametrize("fmt", ["seconds", "http-date", "absent"])
@@ -161,15 +154,22 @@ def test_plain_http_to_another_host_is_refused():
     ExportsClient(TOKEN, "http://exports.example.com", allow_insecure_http=True).close()
 
 
-def test_the_server_rate_limit_is_survived_and_the_pacer_avoids_it(organisation):
-    from dixa_assets.simulator import SimulatorServer
-
-    with SimulatorServer(organisation, token=TOKEN, requests_per_minute=120) as server:
-        with ExportsClient(TOKEN, server.url, requests_per_minute=120) as client:
-            for _ in range(4):
-                client.messages(created=DAY)
-            assert client.metrics.retries == 0
-        assert {e.status for e in server.request_log} == {200}
+def test_records_outside_the_window_are_dropped_counted_and_strays_logged(simulator, caplog):
+    simulator.faults.inject("outside_window", count=1)  # 2 on the padded edges, 2 far beyond
+    with client_for(simulator) as client, caplog.at_level(logging.INFO):
+        answer = client.messages(created=DAY)
+        metrics = client.metrics
+    org = simulator.organisation
+    truth = [m["id"] for m in org.messages(DAY.start_ms, DAY.end_ms)]
+    # The simulator's bounds are inclusive: its own records on the padded edges come too.
+    edges = len(org.messages(DAY.start_ms - 1, DAY.end_ms + 1)) - len(truth) + 2
+    assert sorted(m["id"] for m in answer.records()) == sorted(truth)
+    assert (answer.edge_records, metrics.edge_records) == (edges, edges)
+    assert len(answer.stray_ids) == metrics.stray_records == 2
+    warning = next(r for r in caplog.records if r.levelno == logging.WARNING).getMessage()
+    assert "outside the requested bounds" in warning
+    assert all(str(stray) in warning for stray in answer.stray_ids)
+    assert any("padded" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
 
 
 def test_an_element_that_is_not_an_object_is_named_by_its_position(simulator):

@@ -1,0 +1,70 @@
+"""What the server sees of the client's pace and concurrency: the README's rate-limit promises.
+
+A real minute is too slow for a test, so the simulator's limit is the real API's (10 requests a
+minute, in bursts of one: evenly spaced, the strictest reading) made 60 times faster. The client
+paces at half that: against a 0.1 s spacing, the scheduling jitter of a loaded 2-core machine
+(tens of ms) would otherwise decide the outcome; against the real 6 s it is noise. A client that
+does not pace sends its first two requests at once, and the server refuses the second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dixa_assets.exports_api import ExportsClient, Window
+from dixa_assets.simulator import SimulatorServer
+
+from ..conftest import TOKEN, day_ms
+
+SERVER_PER_MINUTE = 600  # one request each 0.1 s, no burst: the real API's limit, 60x faster
+CLIENT_PER_MINUTE = 300  # one request each 0.2 s
+RANGE = Window(day_ms("2025-01-01")[0], day_ms("2025-03-19")[0])  # three 31-day pieces
+LONG = Window(day_ms("2024-11-01")[0], day_ms("2025-03-15")[0])  # five pieces
+
+
+@pytest.fixture
+def start_server(organisation) -> Iterator:
+    servers: list[SimulatorServer] = []
+
+    def start(**options) -> SimulatorServer:
+        servers.append(SimulatorServer(organisation, token=TOKEN, **options).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_a_paced_client_is_never_refused_by_a_server_at_the_real_limit(start_server):
+    server = start_server(requests_per_minute=SERVER_PER_MINUTE, rate_limit_burst=1)
+    with ExportsClient(TOKEN, server.url, requests_per_minute=CLIENT_PER_MINUTE) as client:
+        answer = client.messages(created=RANGE)
+    assert [entry.status for entry in server.request_log] == [200, 200, 200]
+    truth = server.organisation.messages(RANGE.start_ms, RANGE.end_ms)
+    assert sorted(m["id"] for m in answer.records()) == sorted(m["id"] for m in truth)
+
+
+def test_at_most_two_requests_are_ever_in_flight_at_the_server(start_server):
+    server = start_server(latency_ms=150)  # every answer takes long enough to overlap
+    with ExportsClient(TOKEN, server.url, requests_per_minute=None) as client:
+        pieces = client.pieces(LONG)
+        got = [piece for piece, _ in client.stream(pieces, lambda w: client.messages(created=w))]
+        assert got == pieces and len(server.request_log) == len(pieces) == 5
+        assert max(entry.in_flight for entry in server.request_log) == 2
+        server.reset_log()
+        assert client.messages(created=LONG).requests == 5  # one call, split by the client
+    assert max(entry.in_flight for entry in server.request_log) == 2
+
+
+def test_a_stream_fetches_ahead_no_more_than_it_may_have_in_flight(simulator):
+    with ExportsClient(TOKEN, simulator.url, requests_per_minute=None) as client:
+        pieces = client.pieces(LONG)
+        answers = client.stream(pieces, lambda w: client.messages(created=w))
+        for consumed, _ in enumerate(answers, start=1):
+            if consumed == 1:
+                time.sleep(0.3)  # a slow consumer: an unbounded stream would fetch on meanwhile
+            assert simulator.export_requests_received <= consumed + 2
+    assert simulator.export_requests_received == len(pieces) == 5
