@@ -52,3 +52,40 @@ def test_a_bad_timezone_or_start_date_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("DIXA_START_DATE", "01/02/2025")
     with pytest.raises(ValueError, match="yyyy-mm-dd"):
         Settings.from_env()
+
+
+def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeypatch):
+    """The README's configuration table, variable by variable."""
+    for name in [name for name in os.environ if name.startswith("DIXA_")]:
+        monkeypatch.delenv(name)
+    assert Settings.from_env() == Settings(
+        start_date="2025-01-01",
+        timezone="UTC",
+        data_dir="./data",
+        duckdb_path=str(Path("data/warehouse.duckdb")),
+        api_base_url="https://exports.dixa.io",
+        requests_per_minute=10,
+        lookback_days=3,
+    )
+    monkeypatch.setenv("DIXA_DATA_DIR", "s3://bucket/lake")
+    assert Settings.from_env().duckdb_path == "warehouse.duckdb"  # beside an S3 lake: local
+    given = {
+        "DIXA_API_BASE_URL": "http://127.0.0.1:9",
+        "DIXA_DATA_DIR": "/srv/lake",
+        "DIXA_DUCKDB_PATH": "/srv/db/dw.duckdb",
+        "DIXA_START_DATE": "2024-06-01",
+        "DIXA_TIMEZONE": "Europe/Copenhagen",
+        "DIXA_REQUESTS_PER_MINUTE": "4",
+    }
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    defs = build_definitions(Settings.from_env())
+    dixa = defs.resources["dixa"]
+    assert (dixa.base_url, dixa.requests_per_minute) == ("http://127.0.0.1:9", 4)
+    assert defs.resources["dixa_lake"].base_dir == "/srv/lake"
+    assert defs.resources["duckdb"].database == "/srv/db/dw.duckdb"
+    days = defs.resolve_asset_graph().get(AssetKey("dixa_messages")).partitions_def
+    assert (days.start.date().isoformat(), days.timezone) == ("2024-06-01", "Europe/Copenhagen")
+    monkeypatch.setenv("DIXA_REQUESTS_PER_MINUTE", "ten")
+    with pytest.raises(ValueError, match="DIXA_REQUESTS_PER_MINUTE"):
+        Settings.from_env()

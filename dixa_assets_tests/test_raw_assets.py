@@ -15,9 +15,18 @@ import pytest
 from dagster import DagsterInstance
 
 from dixa_assets.schemas import CONVERSATIONS, MESSAGES
+from dixa_assets.settings import Settings
 from dixa_assets.simulator import SimulatorServer
 
-from .conftest import NOW_MS, TOKEN, day_ms, make_settings, run_assets
+from .conftest import (
+    NOW_MS,
+    PACE_UNDER_IT,
+    REAL_LIMIT_SPED_UP,
+    TOKEN,
+    day_ms,
+    make_settings,
+    run_assets,
+)
 
 RAW = ("dixa_conversations", "dixa_messages")
 
@@ -174,6 +183,26 @@ def test_transient_faults_are_retried_and_survived(settings, simulator):
         for mat in result.asset_materializations_for_node(asset)
     )
     assert retries == 4
+
+
+def test_the_configured_pace_keeps_a_backfill_under_the_apis_limit(
+    tmp_path, organisation, token_env, monkeypatch
+):
+    """DIXA_REQUESTS_PER_MINUTE reaches the client through the definitions' own resource."""
+    first, last = "2025-02-01", "2025-03-04"  # 32 days: two requests, fetched two at a time
+    with SimulatorServer(organisation, token=TOKEN, **REAL_LIMIT_SPED_UP) as server:
+        monkeypatch.setenv("DIXA_API_BASE_URL", server.url)
+        monkeypatch.setenv("DIXA_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("DIXA_START_DATE", "2025-01-01")
+        monkeypatch.setenv("DIXA_TIMEZONE", "UTC")
+        monkeypatch.setenv("DIXA_REQUESTS_PER_MINUTE", str(PACE_UNDER_IT))
+        settings = Settings.from_env()
+        assert run_assets(settings, ["dixa_messages"], first, last, configured_client=True).success
+        assert [entry.status for entry in server.request_log] == [200, 200]
+    folder = tmp_path / "data" / "dixa_messages"
+    stored_ids = pq.read_table(folder, columns=["id"]).column("id").to_pylist()
+    start, end = day_ms(first)[0], day_ms(last)[1]
+    assert sorted(stored_ids) == sorted(m["id"] for m in organisation.messages(start, end))
 
 
 def test_refused_token_fails_at_once_with_a_clear_message(settings, simulator):

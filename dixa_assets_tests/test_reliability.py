@@ -6,6 +6,7 @@ before intact. The figures are printed at the end of the session (see reliabilit
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dagster import DagsterInstance
 
 from dixa_assets.lake import ParquetLake
 
@@ -30,7 +32,10 @@ FIGURES = reliability_report.FIGURES
 
 
 def truth_ids(organisation, asset: str, day: str) -> list:
-    start, end = day_ms(day)
+    return truth_ids_between(organisation, asset, *day_ms(day))
+
+
+def truth_ids_between(organisation, asset: str, start: int, end: int) -> list:
     if asset == "dixa_conversations":
         return [r["id"] for r in organisation.conversations(start, end, field="updated_at")]
     return [r["id"] for r in organisation.messages(start, end)]
@@ -100,6 +105,30 @@ def test_a_run_that_cannot_succeed_fails_loudly_and_keeps_the_earlier_day(settin
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "not an array" in failure.step_failure_data.error.message
     assert stored_ids(settings, "dixa_messages", day) == before
+
+
+def test_records_outside_the_window_are_dropped_counted_and_logged(settings, simulator):
+    day, org = "2025-03-05", simulator.organisation
+    simulator.faults.inject("outside_window", count=2)  # each: 2 on the padded edges, 2 beyond
+    instance = DagsterInstance.ephemeral()
+    try:
+        result = run_assets(settings, RAW, day, instance=instance)
+        logs = [(entry.level, entry.user_message) for entry in instance.all_logs(result.run_id)]
+    finally:
+        instance.dispose()
+    FIGURES["faults injected"] += 2
+    record_run(result)
+    check_days(settings, org, [day])
+    start, end = day_ms(day)
+    for asset in RAW:
+        # The simulator's bounds are inclusive: its own records on the padded edges come too.
+        padded = truth_ids_between(org, asset, start - 1, end + 1)
+        natural_edges = len(padded) - len(truth_ids(org, asset, day))
+        (materialization,) = result.asset_materializations_for_node(asset)
+        assert materialization.metadata["run_edge_records_dropped"].value == natural_edges + 2
+        assert materialization.metadata["run_stray_records_dropped"].value == 2
+    warnings = [m for level, m in logs if level == logging.WARNING and "outside the req" in m]
+    assert len(warnings) == 2
 
 
 def test_a_writer_killed_mid_write_leaves_the_previous_partition_readable(tmp_path):

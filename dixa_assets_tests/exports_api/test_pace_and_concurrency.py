@@ -1,10 +1,8 @@
 """What the server sees of the client's pace and concurrency: the README's rate-limit promises.
 
 A real minute is too slow for a test, so the simulator's limit is the real API's (10 requests a
-minute, in bursts of one: evenly spaced, the strictest reading) made 60 times faster. The client
-paces at half that: against a 0.1 s spacing, the scheduling jitter of a loaded 2-core machine
-(tens of ms) would otherwise decide the outcome; against the real 6 s it is noise. A client that
-does not pace sends its first two requests at once, and the server refuses the second.
+minute, in bursts of one: evenly spaced, the strictest reading) made 60 times faster, and the
+client paces under it (see ``REAL_LIMIT_SPED_UP`` in conftest).
 """
 
 from __future__ import annotations
@@ -17,10 +15,8 @@ import pytest
 from dixa_assets.exports_api import ExportsClient, Window
 from dixa_assets.simulator import SimulatorServer
 
-from ..conftest import TOKEN, day_ms
+from ..conftest import PACE_UNDER_IT, REAL_LIMIT_SPED_UP, TOKEN, day_ms
 
-SERVER_PER_MINUTE = 600  # one request each 0.1 s, no burst: the real API's limit, 60x faster
-CLIENT_PER_MINUTE = 300  # one request each 0.2 s
 RANGE = Window(day_ms("2025-01-01")[0], day_ms("2025-03-19")[0])  # three 31-day pieces
 LONG = Window(day_ms("2024-11-01")[0], day_ms("2025-03-15")[0])  # five pieces
 
@@ -39,8 +35,8 @@ def start_server(organisation) -> Iterator:
 
 
 def test_a_paced_client_is_never_refused_by_a_server_at_the_real_limit(start_server):
-    server = start_server(requests_per_minute=SERVER_PER_MINUTE, rate_limit_burst=1)
-    with ExportsClient(TOKEN, server.url, requests_per_minute=CLIENT_PER_MINUTE) as client:
+    server = start_server(**REAL_LIMIT_SPED_UP)
+    with ExportsClient(TOKEN, server.url, requests_per_minute=PACE_UNDER_IT) as client:
         answer = client.messages(created=RANGE)
     assert [entry.status for entry in server.request_log] == [200, 200, 200]
     truth = server.organisation.messages(RANGE.start_ms, RANGE.end_ms)
