@@ -37,8 +37,9 @@ def test_a_dst_day_is_replaced_exactly_and_counted_in_local_days(tmp_path, simul
     assert {row["day"]: row["n"] for row in stored} == dict(messages)
     assert all(row["n"] == row["ids"] for row in stored)
 
-    known = query(settings, "SELECT created_at FROM dixa.conversations")
-    created = Counter(local_day(row["created_at"]) for row in known)
+    # Conversations the lake knows: those whose current updated_at falls in the fetched days.
+    known = simulator.organisation.conversations(start, end, field="updated_at")
+    created = Counter(local_day(conversation["created_at"]) for conversation in known)
     metrics = query(
         settings,
         "SELECT strftime(day, '%Y-%m-%d') AS day, sum(conversations_created) AS n, "
@@ -46,6 +47,7 @@ def test_a_dst_day_is_replaced_exactly_and_counted_in_local_days(tmp_path, simul
         "FROM dixa.daily_support_metrics GROUP BY ALL",
     )
     assert sorted(row["day"] for row in metrics) == list(DAYS)
+    assert all(created[day] for day in DAYS)
     for row in metrics:
         assert row["n"] == created[row["day"]], row["day"]
         assert row["messages"] == messages[row["day"]], row["day"]
