@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey
+from dagster import AssetKey, EnvVar
 
 from dixa_assets.definitions import build_definitions
 from dixa_assets.settings import Settings
@@ -82,6 +82,8 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     defs = build_definitions(Settings.from_env())
     dixa = defs.resources["dixa"]
     assert (dixa.base_url, dixa.requests_per_minute) == ("http://127.0.0.1:9", 4)
+    # Read at run time, so the UI shows the variable's name and never the value.
+    assert isinstance(dixa.api_token, EnvVar) and dixa.api_token.env_var_name == "DIXA_API_TOKEN"
     assert defs.resources["dixa_lake"].base_dir == "/srv/lake"
     assert defs.resources["duckdb"].database == "/srv/db/dw.duckdb"
     days = defs.resolve_asset_graph().get(AssetKey("dixa_messages")).partitions_def

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from dagster import DagsterInstance
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes.config_class import class_from_code_pointer
@@ -53,6 +54,14 @@ def test_kubernetes_runs_each_get_a_pod_and_wait_in_the_daemon_s_queue():
         "K8sRunLauncher",
     )
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+
+
+def test_the_local_instance_holds_every_pool_to_one_step(tmp_path):
+    """The API's pool (and DuckDB's) as a Dagster instance loading dagster.yaml sees it."""
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        pools = instance.get_concurrency_config().pool_config
+    assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")
 
 
 @pytest.mark.parametrize("path", INSTANCE_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))

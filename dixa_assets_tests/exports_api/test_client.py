@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
@@ -75,15 +74,29 @@ def test_a_long_window_is_split_to_the_31_day_limit(simulator):
     assert sorted(m["id"] for m in answer.records()) == sorted(m["id"] for m in truth)
 
 
-@pytest.mark.parametrize("fmt", ["seconds", "http-date", "absent"])
-def test_429_waits_as_the_server_asks(simulator, fmt):
-    simulator.faults.inject("429", count=1, retry_after=1, retry_after_format=fmt)
-    started = time.monotonic()
-    with client_for(simulator) as client:
+@pytest.mark.parametrize(
+    ("fmt", "least", "most"),
+    [("seconds", 7, 7), ("http-date", 5, 7), ("absent", 0, 0.01)],  # absent: backoff_s 0.01
+)
+def test_429_waits_as_the_server_asks(simulator, fmt, least, most):
+    simulator.faults.inject("429", count=1, retry_after=7, retry_after_format=fmt)
+    slept: list[float] = []  # the client's waits, without waiting
+    with client_for(simulator, sleep=slept.append) as client:
         client.messages(created=DAY)
         assert client.metrics.retries == 1
-    if fmt == "seconds":
-        assert time.monotonic() - started >= 0.95
+    assert least <= slept[0] <= most
+
+
+def test_backoff_between_retries_is_exponential_with_full_jitter(simulator):
+    simulator.faults.inject("503", count=7)
+    slept: list[float] = []
+    options = {"max_attempts": 8, "backoff_s": 1.0, "max_backoff_s": 16.0}
+    with client_for(simulator, sleep=slept.append, **options) as client:
+        client.messages(created=DAY)
+    caps = [1, 2, 4, 8, 16, 16, 16]  # doubling from backoff_s, up to max_backoff_s
+    assert all(0 <= wait <= cap for wait, cap in zip(slept, caps, strict=True))
+    assert max(slept) > 1, "doubling: P(all 7 waits <= 1 s) is 2**-18"
+    assert slept != caps, "full jitter: a random wait below the cap, not the cap"
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "drop_mid_body", "truncate"])
