@@ -2,7 +2,9 @@
 same guarantees."""
 
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -109,3 +111,21 @@ def test_write_all_writes_every_day_and_surfaces_a_failure(tmp_path, monkeypatch
     monkeypatch.setattr(lake, "write", failing_write)
     with pytest.raises(OSError, match="disk full"):
         lake.write_all("b", iter(days), workers=3)
+
+
+def test_writers_of_one_partition_at_once_leave_one_whole_version(tmp_path):
+    """Two runs of the same day write at the same moment: one version wins, whole."""
+    lake = ParquetLake(tmp_path)
+    writers = 6
+    versions = [pa.table({"id": [f"{w}-{i}" for i in range(100_000)]}) for w in range(writers)]
+    start = threading.Barrier(writers)
+
+    def write(version: pa.Table) -> None:
+        start.wait(timeout=30)
+        lake.write("dixa_messages", "2025-03-01", version)
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, versions))  # re-raises any writer's error
+    stored = lake.read("dixa_messages", ["2025-03-01"])
+    assert any(stored.equals(version) for version in versions)
+    assert [p.name for p in (tmp_path / "dixa_messages").iterdir()] == ["2025-03-01.parquet"]
