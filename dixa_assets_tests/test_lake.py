@@ -122,10 +122,10 @@ def test_writers_of_one_partition_at_once_leave_one_whole_version(tmp_path):
 
     def write(version: pa.Table) -> None:
         start.wait(timeout=30)
-        lake.write("dixa_messages", "2025-03-01", version)
+        lake.write("a", "2025-03-01", version)
 
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(write, versions))  # re-raises any writer's error
-    stored = lake.read("dixa_messages", ["2025-03-01"])
+    stored = lake.read("a", ["2025-03-01"])
     assert any(stored.equals(version) for version in versions)
-    assert [p.name for p in (tmp_path / "dixa_messages").iterdir()] == ["2025-03-01.parquet"]
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["2025-03-01.parquet"]
