@@ -66,6 +66,7 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
         api_base_url="https://exports.dixa.io",
         requests_per_minute=10,
         lookback_days=3,
+        refresh_minutes=60,
     )
     monkeypatch.setenv("DIXA_DATA_DIR", "s3://bucket/lake")
     assert Settings.from_env().duckdb_path == "warehouse.duckdb"  # beside an S3 lake: local
