@@ -177,7 +177,9 @@ def test_rate_limit_answers_429_with_retry_after(start_server: ServerFactory) ->
     server = start_server(requests_per_minute=2)
     statuses = [_get(server, "/v1/conversation_export", csids="10001") for _ in range(3)]
     assert [r.status_code for r in statuses] == [200, 200, 429]
-    assert int(statuses[2].headers["retry-after"]) == 30
+    # Whole seconds until the next token: 30 if the three requests took no time at all; the
+    # exact arithmetic is the bucket's, tested with a fake clock in test_simulator_ratelimit.
+    assert 0 < int(statuses[2].headers["retry-after"]) <= 30
     assert "message" in statuses[2].json()
 
 
