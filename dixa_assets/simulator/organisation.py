@@ -209,6 +209,15 @@ class Organisation:
         `now_ms` (their creation day plus the update lag lies in the past)."""
         return (epoch_day(last_created_ms) + 1) * DAY_MS + self.lag_ms <= now_ms
 
+    @property
+    def catalogue(self) -> Catalogue:
+        """The organisation's cast (agents, queues, tags, end users)."""
+        return self._catalogue
+
+    def days_between(self, first_ms: int, last_ms: int) -> list[Day]:
+        """The generated creation days that hold any instant of [first_ms, last_ms]."""
+        return self._days_between(first_ms, last_ms)
+
     def _days_between(self, first_ms: int, last_ms: int) -> list[Day]:
         if last_ms < first_ms:
             return []

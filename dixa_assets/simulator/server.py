@@ -31,6 +31,7 @@ from dixa_assets.simulator.anonymization import ANONYMIZATION_PATHS, anonymizati
 from dixa_assets.simulator.api import EXPORT_PATHS, ApiResponse, ExportApi, error_body
 from dixa_assets.simulator.faults import Fault, FaultPlan
 from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
+from dixa_assets.simulator.main_api import MainApi
 from dixa_assets.simulator.organisation import TRUTH_FIELDS, Organisation
 from dixa_assets.simulator.outside_window import add_records_outside_window
 from dixa_assets.simulator.ratelimit import TokenBucket
@@ -186,6 +187,8 @@ class SimulatorServer:
         self._log = RequestLog()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        # The main API (activity log, dimensions) on the same server, under its own rules.
+        self.main_api = MainApi(organisation, token, base_url=self.url + "/v1")
 
     @property
     def bounds(self) -> Bounds:
@@ -294,6 +297,12 @@ class SimulatorServer:
         path, _, query = handler.path.partition("?")
         if path.startswith("/_sim/"):
             self._control(handler, method, path, query)
+            return
+        if path not in EXPORT_PATHS and self.main_api.handles(path):
+            authorization = handler.headers.get("Authorization", "")
+            status, body, headers = self.main_api.respond(method, path, query, authorization)
+            sent = handler.send_body(status, body, headers=headers)
+            self._record(path, query, status, sent, None)
             return
         if path not in EXPORT_PATHS:
             sent = handler.send_body(404, error_body(_STATUS_MESSAGES[404]))
