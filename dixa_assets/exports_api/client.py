@@ -9,9 +9,7 @@ transient, fails at once on what is not, and filters the answer back to the exac
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -24,6 +22,10 @@ from typing import Any, Generic, TypeVar
 import httpx
 import orjson
 
+from ..http_policy import RETRYABLE_STATUS, is_loopback, jittered_backoff
+from ..http_policy import excerpt as _excerpt
+from ..http_policy import json_kind as _json_kind
+from ..http_policy import parse_retry_after as _parse_retry_after
 from .errors import (
     AuthenticationError,
     InsecureTransportError,
@@ -37,8 +39,6 @@ from .windows import MAX_WINDOW_DAYS, Window
 
 DEFAULT_BASE_URL = "https://exports.dixa.io"
 MAX_CSIDS_PER_REQUEST = 10
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-EXCERPT_CHARS = 200
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -143,7 +143,7 @@ class ExportsClient:
                 "(Dixa Settings -> Integrations -> API tokens)."
             )
         url = httpx.URL(base_url)
-        if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
             raise InsecureTransportError(
                 f"Refusing to send the API token in clear text to {url.host}: use https, or "
                 "allow insecure HTTP explicitly."
@@ -379,8 +379,7 @@ class ExportsClient:
             self.metrics.stray_records += len(answer.stray_ids)
 
     def _backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff: spreads retries of concurrent callers apart."""
-        return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2 ** (attempt - 1)))
+        return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
 
     def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
         with self._lock:
@@ -423,12 +422,6 @@ class _Answer(Generic[T]):
         self.stray_ids.extend(record.get("id") for record in strays)
 
 
-def _json_kind(value: Any) -> str:
-    """The JSON name of a decoded value's type, for messages users read."""
-    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return kinds.get(type(value), "number")
-
-
 def _keep_inside(
     records: Iterable[Record], filters: Mapping[str, Window]
 ) -> tuple[list[Record], int, list[Record]]:
@@ -456,21 +449,6 @@ def _keep_inside(
     return kept, edges, strays
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _served_at_ms(date_header: str | None, asked_ms: int) -> int:
     """The server's ``Date`` in epoch ms (whole seconds, so never later than its clock was),
     or ``asked_ms`` when the header is missing or unreadable."""
@@ -484,17 +462,3 @@ def _served_at_ms(date_header: str | None, asked_ms: int) -> int:
 
 def _describe(params: Mapping[str, str]) -> str:
     return "?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def _excerpt(body: bytes) -> str:
-    text = body[:EXCERPT_CHARS].decode("utf-8", errors="replace").replace("\n", " ")
-    return repr(text + ("..." if len(body) > EXCERPT_CHARS else ""))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
