@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dagster._utils.schedules import is_valid_cron_string
 
 from .exports_api import DEFAULT_BASE_URL
+from .main_api import DEFAULT_BASE_URL as DEFAULT_MAIN_API_BASE_URL
 
 DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_TIMEZONE = "UTC"
@@ -40,6 +41,8 @@ class Settings:
     refresh_minutes: int = DEFAULT_REFRESH_MINUTES
     # When the reconciliation re-reads every stored conversation (its schedule is off by default).
     reconciliation_cron: str = DEFAULT_RECONCILIATION_CRON
+    # Dixa's main API (activity log, agents, teams, queues, tags); same token as the exports.
+    main_api_base_url: str = DEFAULT_MAIN_API_BASE_URL
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -88,6 +91,7 @@ class Settings:
             lookback_days=int(lookback),
             refresh_minutes=int(refresh),
             reconciliation_cron=cron,
+            main_api_base_url=os.environ.get("DIXA_MAIN_API_BASE_URL") or DEFAULT_MAIN_API_BASE_URL,
         )
 
 

@@ -46,6 +46,7 @@ class MainApiOptions:
     over_max: Literal["clamp", "reject"] = "clamp"
     requests_per_second: float | None = 10.0
     burst: int = 4
+    repeat_next: bool = False  # a broken API: a page's `next` is its own pageKey again
     # Scripted answers for the next requests, e.g. [429, 429, 503]: bursts of failures.
     scripted_statuses: list[int] = field(default_factory=list)
 
@@ -202,10 +203,14 @@ class MainApi:
             raise ValueError("pageKey is not valid") from None
         return dict(state)
 
-    def _links(self, path: str, state: dict[str, Any], more: bool) -> dict[str, Any]:
+    def _links(
+        self, path: str, state: dict[str, Any], more: bool, incoming: str | None
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {}
         if more:
             key = base64.urlsafe_b64encode(orjson.dumps(state)).decode()
+            if self.options.repeat_next and incoming:
+                key = incoming
             link = f"{path}?pageKey={quote(key)}"
             meta["next"] = (
                 self.base_url.removesuffix("/v1") + link
@@ -221,7 +226,7 @@ class MainApi:
         start, limit = int(state["offset"]), int(state["limit"])
         page = items[start : start + limit]
         more = start + limit < len(items)
-        meta = self._links(path, {**state, "offset": start + limit}, more)
+        meta = self._links(path, {**state, "offset": start + limit}, more, params.get("pageKey"))
         return _json(200, {"data": page, "meta": meta})
 
     def _activity_page(self, path: str, params: dict[str, str], csid: int | None) -> Response:
@@ -249,7 +254,7 @@ class MainApi:
         page = entries[:limit]
         more = len(entries) > limit
         cursor = [page[-1].at, page[-1].id] if page else None
-        meta = self._links(path, {**state, "after": cursor}, more)
+        meta = self._links(path, {**state, "after": cursor}, more, params.get("pageKey"))
         data = [self._entry(e) for e in page]
         return _json(200, {"data": data, "meta": meta})
 

@@ -1,0 +1,27 @@
+"""Dixa's main API (dev.dixa.io/v1) over HTTP: a typed client with no knowledge of Dagster."""
+
+from .client import DEFAULT_BASE_URL, MainApiClient
+from .errors import (
+    AuthenticationError,
+    InsecureTransportError,
+    MainApiError,
+    MalformedResponse,
+    PaginationError,
+    RequestRejected,
+    RetriesExhausted,
+)
+from .timestamps import format_param, parse_timestamp
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AuthenticationError",
+    "InsecureTransportError",
+    "MainApiClient",
+    "MainApiError",
+    "MalformedResponse",
+    "PaginationError",
+    "RequestRejected",
+    "RetriesExhausted",
+    "format_param",
+    "parse_timestamp",
+]

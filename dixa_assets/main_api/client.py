@@ -1,0 +1,363 @@
+"""An HTTP client for Dixa's main API (dev.dixa.io/v1): the activity log and the dimensions.
+
+No Dagster here. The rules it shares with the exports client (what is transient, backoff,
+Retry-After, where a token may go) come from :mod:`dixa_assets.http_policy` and its pacer from
+:mod:`dixa_assets.exports_api.rate_limit`. What the API leaves open is handled both ways:
+the token is sent raw (Dixa's own clients) and, if refused, once as ``Bearer`` (PostHog's
+form), and the form that worked is kept; ``meta.next`` may be relative or absolute, carry the
+filters or not, be absent or null at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import orjson
+
+from ..exports_api import CallMetrics, Window
+from ..exports_api.rate_limit import RequestPacer
+from ..http_policy import (
+    RETRYABLE_STATUS,
+    excerpt,
+    is_loopback,
+    jittered_backoff,
+    json_kind,
+    parse_retry_after,
+)
+from .errors import (
+    AuthenticationError,
+    InsecureTransportError,
+    MalformedResponse,
+    PaginationError,
+    RequestRejected,
+    RetriesExhausted,
+)
+from .timestamps import format_param, parse_timestamp
+
+DEFAULT_BASE_URL = "https://dev.dixa.io/v1"
+ACTIVITY_LOG = "/conversations/activitylog"
+Record = dict[str, Any]
+_AUTH_FORMS = ("raw", "bearer")
+
+
+class MainApiClient:
+    """A thread-safe client for the main API.
+
+    Args:
+        token: the API token (the same as the Exports API's); never logged.
+        base_url: ``https://dev.dixa.io/v1``, or the simulator's url + ``/v1``.
+        requests_per_second: client-side pace (the API allows 10 a second, bursts of 4);
+            requests are spread evenly, which no reading of the limit can call a burst.
+        page_limit: ``pageLimit`` asked for (the maximum is not documented).
+        window_days: the activity log is asked for in windows of at most this many days.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout_s: float = 60.0,
+        max_attempts: int = 6,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        requests_per_second: float | None = 10.0,
+        page_limit: int = 1000,
+        window_days: int = 31,
+        allow_insecure_http: bool = False,
+        logger: logging.Logger | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not token:
+            raise AuthenticationError(
+                "No Dixa API token is set: export DIXA_API_TOKEN "
+                "(Dixa Settings -> Integrations -> API tokens)."
+            )
+        url = httpx.URL(base_url)
+        if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
+            raise InsecureTransportError(
+                f"Refusing to send the API token in clear text to {url.host}: use https, or "
+                "allow insecure HTTP explicitly."
+            )
+        self._base = base_url.rstrip("/")
+        self._origin = (url.scheme, url.host, url.port)
+        self._token = token
+        self._auth_form = _AUTH_FORMS[0]
+        self._http = httpx.Client(
+            headers={"Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
+            transport=transport,
+        )
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._page_limit = page_limit
+        self._window_days = window_days
+        per_minute = requests_per_second * 60 if requests_per_second else None
+        self._pacer = RequestPacer(per_minute, sleep=sleep)
+        self._sleep = sleep
+        self._log = logger or logging.getLogger(__name__)
+        self._lock = threading.Lock()
+        self.metrics = CallMetrics()
+        self.pages = 0
+
+    def __enter__(self) -> MainApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # The activity log.
+
+    def activity_log(self, window: Window) -> Iterator[list[Record]]:
+        """Entries whose ``activityTimestamp`` lies in the half-open ``window``, page by page.
+
+        Each entry gets ``activity_ms`` (its timestamp in epoch ms). Entries outside the window
+        (the API's bounds are not documented; ``toDatetime`` may be inclusive) are not kept:
+        on the end bound they are counted as edge records, anywhere else as strays (logged).
+        """
+        for piece in window.split(self._window_days):
+            params = {
+                "fromDatetime": format_param(piece.start_ms),
+                "toDatetime": format_param(piece.end_ms),
+                "pageLimit": str(self._page_limit),
+            }
+            for page in self._pages(ACTIVITY_LOG, params):
+                yield self._inside(page, piece)
+
+    def _inside(self, page: list[Any], window: Window) -> list[Record]:
+        kept, strays = [], []
+        edges = 0
+        for entry in page:
+            if not isinstance(entry, dict):
+                raise MalformedResponse(
+                    f"{ACTIVITY_LOG}: an entry is a JSON {json_kind(entry)}, not an object: "
+                    f"{excerpt(orjson.dumps(entry))}"
+                )
+            try:
+                at = parse_timestamp(entry.get("activityTimestamp"))
+            except ValueError as error:
+                raise MalformedResponse(
+                    f"{ACTIVITY_LOG}: entry {entry.get('id')!r} has an unreadable "
+                    f"activityTimestamp: {error}"
+                ) from None
+            if window.start_ms <= at < window.end_ms:
+                kept.append({**entry, "activity_ms": at})
+            elif at == window.end_ms:
+                edges += 1
+            else:
+                strays.append(entry.get("id"))
+        if strays:
+            self._log.warning(
+                "%s returned %d entr(ies) outside the requested window; not kept. ids: %s",
+                ACTIVITY_LOG,
+                len(strays),
+                strays[:10],
+            )
+        with self._lock:
+            self.metrics.records += len(kept)
+            self.metrics.edge_records += edges
+            self.metrics.stray_records += len(strays)
+        return kept
+
+    # The dimensions.
+
+    def agents(self) -> list[Record]:
+        return [item for page in self._pages("/agents", {"pageLimit": str(self._page_limit)})
+                for item in page]  # fmt: skip
+
+    def teams(self) -> list[Record]:
+        return self._list("/teams")
+
+    def team_members(self, team_id: str) -> list[Record] | None:
+        """Members of a team; None if the team is gone (deleted during the fan-out)."""
+        return self._list(f"/teams/{team_id}/agents", missing_ok=True)
+
+    def queues(self) -> list[Record]:
+        return self._list("/queues")
+
+    def queue_members(self, queue_id: str) -> list[Record] | None:
+        """Members of a queue; None if the queue is gone."""
+        return self._list(f"/queues/{queue_id}/members", missing_ok=True)
+
+    def tags(self) -> list[Record]:
+        """Every tag, deactivated ones included (their state says so)."""
+        return self._list("/tags", {"includeDeactivated": "true"})
+
+    def _list(
+        self, path: str, params: dict[str, str] | None = None, *, missing_ok: bool = False
+    ) -> Any:
+        """Endpoints documented without pagination; a ``meta.next`` is still followed."""
+        items: list[Record] = []
+        try:
+            for page in self._pages(path, params or {}):
+                items.extend(page)
+        except RequestRejected as error:
+            if missing_ok and error.status_code == 404:
+                return None
+            raise
+        return items
+
+    # Pagination.
+
+    def _pages(self, path: str, params: dict[str, str]) -> Iterator[list[Any]]:
+        """Follow ``meta.next`` until it is absent, null, empty, or the page is empty.
+
+        The next request is the link's path with the original parameters plus its ``pageKey``
+        (so a link that omits the filters still gets them); a key seen before is a loop and
+        fails loudly rather than spin or silently stop short.
+        """
+        seen: set[str] = set()
+        target, query = self._base + path, dict(params)
+        while True:
+            body = self._get(target, query)
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise MalformedResponse(
+                    f"{path}: expected {{'data': [...]}}, got data as a JSON {json_kind(data)}"
+                )
+            with self._lock:
+                self.pages += 1
+            yield data
+            meta = body.get("meta")
+            link = meta.get("next") if isinstance(meta, dict) else None
+            if not link or not data:
+                return
+            target, key = self._follow(path, str(link))
+            if not key:
+                return
+            if key in seen:
+                raise PaginationError(f"{path}: meta.next repeats pageKey {key[:40]!r}")
+            seen.add(key)
+            query = {**params, "pageKey": key}
+
+    def _follow(self, path: str, link: str) -> tuple[str, str]:
+        parts = urlsplit(link)
+        if parts.scheme or parts.netloc:
+            origin = httpx.URL(link)
+            if (origin.scheme, origin.host, origin.port) != self._origin:
+                raise PaginationError(
+                    f"{path}: meta.next points at another host ({origin.host}); "
+                    "not sending the token there"
+                )
+        root = httpx.URL(self._base)
+        target = str(root.copy_with(path=parts.path, query=None))
+        keys = parse_qs(parts.query).get("pageKey") or [""]
+        return target, keys[0]
+
+    # One request, with retries.
+
+    def _get(self, url: str, params: dict[str, str]) -> dict[str, Any]:
+        where = f"{urlsplit(url).path} {_describe(params)}"
+        last_problem = ""
+        tried_forms: set[str] = set()
+        attempt = 0
+        while attempt < self._max_attempts:
+            attempt += 1
+            waited = self._pacer.acquire()
+            started = time.perf_counter()
+            retry_after: float | None = None
+            outcome, size = "", 0
+            form = self._auth_form
+            try:
+                response = self._http.get(url, params=params, headers=self._auth(form))
+                status = response.status_code
+                outcome, size = str(status), len(response.content)
+            except httpx.TransportError as exc:
+                outcome = type(exc).__name__
+                last_problem = f"{outcome}: {exc}"
+            else:
+                if status == 200:
+                    body = _envelope(response.content, where)
+                    if body is not None:
+                        return body
+                    last_problem = f"invalid JSON: {excerpt(response.content)}"
+                elif status in (401, 403):
+                    tried_forms.add(form)
+                    untried = [f for f in _AUTH_FORMS if f not in tried_forms]
+                    if not untried:
+                        raise AuthenticationError(
+                            f"The Dixa API refused the token (HTTP {status}) on {where} in "
+                            "both Authorization forms. Check DIXA_API_TOKEN: it must be a "
+                            "valid API token (Dixa Settings -> Integrations -> API tokens)."
+                        )
+                    self._auth_form = untried[0]
+                    attempt -= 1  # another header form is not a retry
+                    continue
+                elif status not in RETRYABLE_STATUS:
+                    raise RequestRejected(
+                        f"The Dixa API rejected {where} with HTTP {status}: "
+                        f"{excerpt(response.content)}",
+                        status,
+                    )
+                else:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    last_problem = f"HTTP {status}: {excerpt(response.content)}"
+            finally:
+                self._record(waited, started, size, outcome)
+            if attempt == self._max_attempts:
+                break
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if retry_after is not None:
+                self._pacer.defer(retry_after)
+            self._log.warning(
+                "%s failed (%s); attempt %d of %d, retrying in %.1fs",
+                where,
+                last_problem,
+                attempt,
+                self._max_attempts,
+                delay,
+            )
+            with self._lock:
+                self.metrics.retries += 1
+                self.metrics.waited_seconds += delay
+            self._sleep(delay)
+        raise RetriesExhausted(
+            f"{where} failed {self._max_attempts} times; last: {last_problem}. "
+            "The API may be down or rate limiting hard: try again later."
+        )
+
+    def _auth(self, form: str) -> dict[str, str]:
+        value = self._token if form == "raw" else f"Bearer {self._token}"
+        return {"Authorization": value}
+
+    def _backoff(self, attempt: int) -> float:
+        return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
+
+    def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
+        with self._lock:
+            m = self.metrics
+            m.requests += 1
+            m.bytes += size
+            m.seconds += time.perf_counter() - started
+            m.waited_seconds += waited
+            if outcome:
+                m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
+
+
+def _envelope(content: bytes, where: str) -> dict[str, Any] | None:
+    """The decoded object; None when the body is not JSON at all (cut short in transit: retried)."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict):
+        raise MalformedResponse(
+            f"{where} answered 200 with a JSON {json_kind(body)}, not an object: {excerpt(content)}"
+        )
+    return body
+
+
+def _describe(params: dict[str, str]) -> str:
+    shown = {k: (v if k != "pageKey" else v[:12] + "...") for k, v in params.items()}
+    return "?" + "&".join(f"{k}={v}" for k, v in shown.items())
