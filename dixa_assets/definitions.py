@@ -13,8 +13,10 @@ from dagster import (
     define_asset_job,
 )
 
+from .activity_asset import build_activity_asset
 from .freshness import freshness_sensor, raw_freshness_checks
 from .io_manager import DixaLakeIOManager
+from .main_api_resource import DixaMainApiResource
 from .modelled.definitions import build_modelled_definitions
 from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
@@ -40,12 +42,13 @@ def build_definitions(settings: Settings) -> Definitions:
         build_raw_asset(export, partitions_def, settings.data_dir) for export in RAW_EXPORTS
     ]
     freshness_checks = raw_freshness_checks(raw_assets, settings.timezone)
+    raw_assets.append(build_activity_asset(partitions_def))
     daily_job = define_asset_job(
         DAILY_JOB,
         # With the freshness checks: each run says at once whether today is now in.
         selection=AssetSelection.groups(RAW_GROUP),
-        description="Fetch Dixa conversations and messages of the selected days (the schedules "
-        "select the recent days and today) into the Parquet lake.",
+        description="Fetch Dixa conversations, messages and activity log of the selected days "
+        "(the schedules select the recent days and today) into the Parquet lake.",
     )
     schedules = [daily_schedule(DAILY_JOB, partitions_def, settings.lookback_days)]
     if settings.refresh_minutes:
@@ -67,6 +70,9 @@ def build_definitions(settings: Settings) -> Definitions:
                 api_token=EnvVar("DIXA_API_TOKEN"),
                 base_url=settings.api_base_url,
                 requests_per_minute=settings.requests_per_minute,
+            ),
+            "dixa_main": DixaMainApiResource(
+                api_token=EnvVar("DIXA_API_TOKEN"), base_url=settings.main_api_base_url
             ),
             "dixa_lake": DixaLakeIOManager(base_dir=settings.data_dir),
         },

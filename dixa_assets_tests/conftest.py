@@ -20,6 +20,7 @@ from dagster._core.storage.tags import (
 
 from dixa_assets.definitions import build_definitions
 from dixa_assets.exports_api import to_epoch_ms
+from dixa_assets.main_api_resource import DixaMainApiResource
 from dixa_assets.resources import DixaExportsResource
 from dixa_assets.settings import Settings
 from dixa_assets.simulator import Organisation, SimulatorServer
@@ -88,6 +89,7 @@ def make_settings(tmp_path, simulator: SimulatorServer, timezone: str = "UTC") -
         duckdb_path=str(data / "warehouse.duckdb"),
         api_base_url=simulator.url,
         requests_per_minute=0,
+        main_api_base_url=simulator.url + "/v1",
     )
 
 
@@ -116,6 +118,10 @@ def run_assets(
             requests_per_minute=0,
             backoff_seconds=0.05,
             **client_overrides,
+        )
+        # Paced at the simulator's real main-API limit (10/s), as in production.
+        resources["dixa_main"] = DixaMainApiResource(
+            api_token=token, base_url=settings.main_api_base_url, backoff_seconds=0.05
         )
     tags = {}
     partition_key = first

@@ -1,0 +1,116 @@
+"""`dixa_activity_log`: the main API's activity log, one Parquet file per day of
+`activityTimestamp` in DIXA_TIMEZONE, in the same lake and through the same IO manager as the
+exports. Entries never change, so a day is final once it has passed; re-running it replaces it.
+"""
+
+import time
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    TimeWindowPartitionsDefinition,
+    asset,
+)
+
+from .activity_ingest import ingest_activity
+from .activity_schema import ARROW_SCHEMA, PARTITION_COLUMN
+from .daily_split import partition_slots, partition_windows
+from .exports_api import Window
+from .io_manager import PARTITION_COLUMN_KEY
+from .main_api import (
+    AuthenticationError,
+    InsecureTransportError,
+    MalformedResponse,
+    PaginationError,
+    RequestRejected,
+)
+from .main_api_resource import DixaMainApiResource
+from .metadata import column_schema, daily_metadata
+from .raw_assets import OWNERS, RAW_GROUP, RETRY
+from .records import MalformedRecordError
+
+ASSET_NAME = "dixa_activity_log"
+MAIN_API_POOL = "dixa_main_api"
+PERMANENT_ERRORS = (
+    AuthenticationError,
+    InsecureTransportError,
+    RequestRejected,
+    MalformedResponse,
+    PaginationError,
+    MalformedRecordError,
+)
+PREVIEW = ("id", "conversation_id", f"{PARTITION_COLUMN}_ts", "type", "author_name")
+
+
+def build_activity_asset(partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
+    schema = column_schema(ARROW_SCHEMA)
+
+    @asset(
+        name=ASSET_NAME,
+        description="Dixa's conversation activity log (main API): who did what and when, "
+        "one row per entry, in the day of its activityTimestamp. Creation, offers, "
+        "assignments, transfers, reopens, notes, closes, messages (with the agent's id), tags, "
+        "ratings. Unknown _types and attributes are kept as JSON and reported as drift.",
+        partitions_def=partitions_def,
+        group_name=RAW_GROUP,
+        owners=OWNERS,
+        kinds={"pandas", "parquet"},
+        io_manager_key="dixa_lake",
+        pool=MAIN_API_POOL,
+        backfill_policy=BackfillPolicy.single_run(),
+        retry_policy=RETRY,
+        metadata={PARTITION_COLUMN_KEY: PARTITION_COLUMN, "dagster/column_schema": schema},
+    )
+    def dixa_activity_log(
+        context: AssetExecutionContext, dixa_main: DixaMainApiResource
+    ) -> MaterializeResult:
+        keys = context.partition_keys
+        label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
+        where = f"{ASSET_NAME} partition {label}"
+        window = Window.between(*context.partition_time_window)
+        fetched_until = min(window.end_ms, int(time.time() * 1000))
+        try:
+            with dixa_main.open_client(context.log) as client:
+                ingested = ingest_activity(client, window, where)
+                metrics = client.metrics.as_dict()
+                pages = client.pages
+        except PERMANENT_ERRORS as error:
+            raise Failure(description=str(error), allow_retries=False) from None
+        table = ingested.table
+        windows = partition_windows(partitions_def, keys)
+        slots = partition_slots(table, PARTITION_COLUMN, windows)
+        for key, day in daily_metadata(table, slots, keys, PREVIEW).items():
+            context.add_asset_metadata(day, partition_key=key)
+        drift = ingested.drift.as_dict()
+        if ingested.drift:
+            context.log.warning(f"{where}: the API sent what the notes do not list: {drift}")
+        if ingested.duplicates_dropped:
+            context.log.warning(f"{where}: {ingested.duplicates_dropped} entr(ies) came twice")
+        return MaterializeResult(
+            value=table.to_pandas(types_mapper=pd.ArrowDtype),
+            metadata={
+                "dagster/column_schema": schema,
+                "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),
+                "run_window_end": MetadataValue.timestamp(window.end_ms / 1000),
+                "fetched_until": MetadataValue.timestamp(fetched_until / 1000),
+                "run_partitions": len(keys),
+                "run_rows": table.num_rows,
+                "run_requests": metrics["requests"],
+                "run_pages": pages,
+                "run_retries": metrics["retries"],
+                "run_response_bytes": metrics["bytes"],
+                "run_request_seconds": metrics["seconds"],
+                "run_waited_seconds": metrics["waited_seconds"],
+                "run_edge_records_dropped": metrics["edge_records"],
+                "run_stray_records_dropped": metrics["stray_records"],
+                "run_duplicate_records_dropped": ingested.duplicates_dropped,
+                "run_drift": MetadataValue.json(drift),
+            },
+        )
+
+    return dixa_activity_log
