@@ -82,17 +82,10 @@ def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.
         csid = _required_int(entry.get("conversationId"))
         type_ = entry.get("_type")
         if not isinstance(entry_id, str) or csid is None or not isinstance(type_, str):
-            field = (
-                next(
-                    name
-                    for name, ok in (("id", isinstance(entry_id, str)), ("conversationId", csid))
-                    if not ok
-                )
-                if not (isinstance(entry_id, str) and csid is not None)
-                else "_type"
-            )
+            bad = "id" if not isinstance(entry_id, str) else "_type"
+            bad = "conversationId" if csid is None and bad == "_type" else bad
             raise MalformedRecordError(
-                where, field, index, entry_id, "missing, or not a string/number as documented"
+                where, bad, index, entry_id, "missing, or not a string/number as documented"
             )
         known = type_ in KNOWN_TYPES
         if not known:
