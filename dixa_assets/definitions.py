@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from .activity_asset import build_activity_asset
+from .dimension_assets import build_dimension_definitions
 from .freshness import freshness_sensor, raw_freshness_checks
 from .io_manager import DixaLakeIOManager
 from .main_api_resource import DixaMainApiResource
@@ -59,10 +60,14 @@ def build_definitions(settings: Settings) -> Definitions:
         )
     reconciliation_job, reconciliation_schedule = build_reconciliation(settings, partitions_def)
     schedules.append(reconciliation_schedule)
+    dimensions, dimensions_job, dimensions_schedule = build_dimension_definitions(
+        settings.data_dir, settings.timezone
+    )
+    schedules.append(dimensions_schedule)
     raw = Definitions(
-        assets=raw_assets,
+        assets=[*raw_assets, *dimensions],
         asset_checks=freshness_checks,
-        jobs=[daily_job, reconciliation_job],
+        jobs=[daily_job, reconciliation_job, dimensions_job],
         schedules=schedules,
         sensors=[freshness_sensor(freshness_checks)],
         resources={

@@ -103,6 +103,7 @@ def run_assets(
     raise_on_error: bool = True,
     token: str = TOKEN,
     configured_client: bool = False,
+    run_config: dict | None = None,
     **client_overrides: object,
 ) -> ExecuteInProcessResult:
     """Materialize ``selection`` for one partition, or the range ``first...last`` in one run
@@ -145,6 +146,7 @@ def run_assets(
             resources=resources,
             instance=instance,
             raise_on_error=raise_on_error,
+            run_config=run_config,
         )
     finally:
         if own_instance:
