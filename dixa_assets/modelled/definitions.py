@@ -6,6 +6,7 @@ from dagster import Definitions, TimeWindowPartitionsDefinition
 from dagster_duckdb import DuckDBResource
 
 from ..settings import Settings
+from .activity_assets import build_activity_modelled_assets
 from .assets import build_modelled_assets
 from .automation import automation_sensor
 from .checks import build_raw_checks
@@ -19,7 +20,11 @@ def build_modelled_definitions(
     """Modelled assets, raw-file checks, the automation that keeps them current, and the
     ``duckdb`` resource over ``DIXA_DUCKDB_PATH``."""
     return Definitions(
-        assets=[*build_modelled_assets(settings, partitions_def), build_erasures_asset(settings)],
+        assets=[
+            *build_modelled_assets(settings, partitions_def),
+            build_erasures_asset(settings),
+            *build_activity_modelled_assets(settings, partitions_def),
+        ],
         asset_checks=build_raw_checks(settings, partitions_def),
         sensors=[automation_sensor(), build_late_updates_sensor(partitions_def)],
         resources={"duckdb": DuckDBResource(database=settings.duckdb_path)},
