@@ -219,6 +219,7 @@ def dagster_setup(
         **os.environ,
         "DAGSTER_HOME": str(home),
         "DIXA_API_BASE_URL": base_url,
+        "DIXA_MAIN_API_BASE_URL": f"{base_url}/v1",
         "DIXA_API_TOKEN": TOKEN,
         "DIXA_DATA_DIR": str(data_dir),
         "DIXA_DUCKDB_PATH": str(data_dir / "dixa.duckdb"),

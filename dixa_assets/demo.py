@@ -262,6 +262,7 @@ def simulator_env(url: str, token: str) -> dict[str, str]:
     runs never see a 429."""
     return {
         "DIXA_API_BASE_URL": url,
+        "DIXA_MAIN_API_BASE_URL": f"{url}/v1",
         "DIXA_API_TOKEN": token,
         "DIXA_REQUESTS_PER_MINUTE": str(SIMULATOR_REQUESTS_PER_MINUTE),
     }

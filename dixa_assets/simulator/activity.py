@@ -212,21 +212,33 @@ class ActivityLog:
         self._synth = ActivitySynth(organisation.catalogue, organisation.seed)
         self._days: OrderedDict[int, tuple[list[Activity], list[int]]] = OrderedDict()
         self._cached_days = cached_days
+        self._answers: OrderedDict[tuple[int, int, bool], list[Activity]] = OrderedDict()
         self._lock = threading.Lock()
 
     def between(
         self, first_ms: int, last_ms: int, *, drift: bool, now_ms: int | None = None
     ) -> list[Activity]:
-        """Entries with `first_ms <= at <= last_ms` that exist at `now_ms`, by (at, id)."""
+        """Entries with `first_ms <= at <= last_ms` that exist at `now_ms`, by (at, id).
+
+        The last few answers are kept: a client pages through the same query many times."""
         org = self.organisation
         now = org.now_ms if now_ms is None else now_ms
         last_ms = min(last_ms, now)
+        key = (first_ms, last_ms, drift)
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None:
+            return cached
         found: list[Activity] = []
         for day in org.days_between(first_ms - org.lag_ms - DAY_MS, last_ms):
             entries, times = self._entries(day)
             lo, hi = bisect_left(times, first_ms), bisect_right(times, last_ms)
             found.extend(e for e in entries[lo:hi] if drift or not e.drift)
         found.sort(key=lambda a: (a.at, a.id))
+        with self._lock:
+            self._answers[key] = found
+            while len(self._answers) > 4:
+                self._answers.popitem(last=False)
         return found
 
     def conversation(self, csid: int, *, drift: bool, now_ms: int | None = None) -> list[Activity]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -247,12 +248,13 @@ class MainApi:
             ]
         # A cursor (the last entry served), not an offset, so entries arriving between two
         # pages neither repeat nor go missing.
-        after = tuple(state["after"]) if state.get("after") else None
-        if after is not None:
-            entries = [e for e in entries if (e.at, e.id) > after]
+        start = 0
+        if state.get("after"):
+            after = tuple(state["after"])
+            start = bisect_right(entries, after, key=lambda e: (e.at, e.id))
         limit = int(state["limit"])
-        page = entries[:limit]
-        more = len(entries) > limit
+        page = entries[start : start + limit]
+        more = len(entries) > start + limit
         cursor = [page[-1].at, page[-1].id] if page else None
         meta = self._links(path, {**state, "after": cursor}, more, params.get("pageKey"))
         data = [self._entry(e) for e in page]
