@@ -1,11 +1,10 @@
 """`dixa_activity_log`: the main API's activity log, one Parquet file per day of
-`activityTimestamp` in DIXA_TIMEZONE, in the same lake and through the same IO manager as the
-exports. Entries never change, so a day is final once it has passed; re-running it replaces it.
+`activityTimestamp` in DIXA_TIMEZONE, written to the same lake the same way as the exports
+(:func:`.day_files.store_days`: each day under its lock, atomically) and read back by the same
+`dixa_lake` IO manager. Entries never change, so a re-run replaces its days; today's partition
+holds the day so far (`fetched_until`).
 """
 
-import time
-
-import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -19,9 +18,11 @@ from dagster import (
 
 from .activity_ingest import ingest_activity
 from .activity_schema import ARROW_SCHEMA, PARTITION_COLUMN
-from .daily_split import partition_slots, partition_windows
+from .daily_split import partition_windows
+from .day_files import store_days
 from .exports_api import Window
 from .io_manager import PARTITION_COLUMN_KEY
+from .lake import ParquetLake
 from .main_api import (
     AuthenticationError,
     InsecureTransportError,
@@ -30,8 +31,8 @@ from .main_api import (
     RequestRejected,
 )
 from .main_api_resource import DixaMainApiResource
-from .metadata import column_schema, daily_metadata
-from .raw_assets import OWNERS, RAW_GROUP, RETRY
+from .metadata import column_schema, preview
+from .raw_assets import OWNERS, RAW_GROUP, RETRY, file_metadata
 from .records import MalformedRecordError
 
 ASSET_NAME = "dixa_activity_log"
@@ -47,7 +48,9 @@ PERMANENT_ERRORS = (
 PREVIEW = ("id", "conversation_id", f"{PARTITION_COLUMN}_ts", "type", "author_name")
 
 
-def build_activity_asset(partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
+def build_activity_asset(
+    partitions_def: TimeWindowPartitionsDefinition, lake_root: str
+) -> AssetsDefinition:
     schema = column_schema(ARROW_SCHEMA)
 
     @asset(
@@ -73,31 +76,41 @@ def build_activity_asset(partitions_def: TimeWindowPartitionsDefinition) -> Asse
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
         where = f"{ASSET_NAME} partition {label}"
         window = Window.between(*context.partition_time_window)
-        fetched_until = min(window.end_ms, int(time.time() * 1000))
         try:
             with dixa_main.open_client(context.log) as client:
                 ingested = ingest_activity(client, window, where)
                 metrics = client.metrics.as_dict()
                 pages = client.pages
+                fetched_until = client.complete_until(window)
         except PERMANENT_ERRORS as error:
             raise Failure(description=str(error), allow_retries=False) from None
         table = ingested.table
         windows = partition_windows(partitions_def, keys)
-        slots = partition_slots(table, PARTITION_COLUMN, windows)
-        for key, day in daily_metadata(table, slots, keys, PREVIEW).items():
-            context.add_asset_metadata(day, partition_key=key)
+        lake = ParquetLake(lake_root)
+        days = store_days(lake, ASSET_NAME, table, PARTITION_COLUMN, keys, windows)
+        for day, day_window in zip(days, windows, strict=True):
+            until = min(day_window.end_ms, fetched_until)
+            context.add_asset_metadata(
+                {
+                    "dagster/row_count": day.rows,
+                    "fetched_until": MetadataValue.timestamp(until / 1000),
+                    "complete": until >= day_window.end_ms,
+                    "preview": preview(day.head, PREVIEW),
+                    **file_metadata(lake, ASSET_NAME, day.key),
+                },
+                partition_key=day.key,
+            )
         drift = ingested.drift.as_dict()
         if ingested.drift:
             context.log.warning(f"{where}: the API sent what the notes do not list: {drift}")
         if ingested.duplicates_dropped:
             context.log.warning(f"{where}: {ingested.duplicates_dropped} entr(ies) came twice")
         return MaterializeResult(
-            value=table.to_pandas(types_mapper=pd.ArrowDtype),
             metadata={
                 "dagster/column_schema": schema,
                 "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),
                 "run_window_end": MetadataValue.timestamp(window.end_ms / 1000),
-                "fetched_until": MetadataValue.timestamp(fetched_until / 1000),
+                "run_fetched_until": MetadataValue.timestamp(fetched_until / 1000),
                 "run_partitions": len(keys),
                 "run_rows": table.num_rows,
                 "run_requests": metrics["requests"],

@@ -43,7 +43,7 @@ def build_definitions(settings: Settings) -> Definitions:
         build_raw_asset(export, partitions_def, settings.data_dir) for export in RAW_EXPORTS
     ]
     freshness_checks = raw_freshness_checks(raw_assets, settings.timezone)
-    raw_assets.append(build_activity_asset(partitions_def))
+    raw_assets.append(build_activity_asset(partitions_def, settings.data_dir))
     daily_job = define_asset_job(
         DAILY_JOB,
         # With the freshness checks: each run says at once whether today is now in.

@@ -57,3 +57,15 @@ def excerpt(body: bytes) -> str:
     """The start of a response body, quoted for an error message."""
     text = body[:EXCERPT_CHARS].decode("utf-8", errors="replace").replace("\n", " ")
     return repr(text + ("..." if len(body) > EXCERPT_CHARS else ""))
+
+
+def served_at_ms(date_header: str | None, asked_ms: int) -> int:
+    """The server's ``Date`` in epoch ms (whole seconds, so never later than its clock was),
+    or ``asked_ms`` when the header is missing or unreadable: how far a window reaching past
+    "now" was fetched."""
+    if date_header:
+        try:
+            return int(email.utils.parsedate_to_datetime(date_header).timestamp()) * 1000
+        except (TypeError, ValueError):
+            pass
+    return asked_ms

@@ -8,7 +8,6 @@ transient, fails at once on what is not, and filters the answer back to the exac
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 import time
@@ -26,6 +25,7 @@ from ..http_policy import RETRYABLE_STATUS, is_loopback, jittered_backoff
 from ..http_policy import excerpt as _excerpt
 from ..http_policy import json_kind as _json_kind
 from ..http_policy import parse_retry_after as _parse_retry_after
+from ..http_policy import served_at_ms as _served_at_ms
 from .errors import (
     AuthenticationError,
     InsecureTransportError,
@@ -447,17 +447,6 @@ def _keep_inside(
         else:
             strays.append(record)
     return kept, edges, strays
-
-
-def _served_at_ms(date_header: str | None, asked_ms: int) -> int:
-    """The server's ``Date`` in epoch ms (whole seconds, so never later than its clock was),
-    or ``asked_ms`` when the header is missing or unreadable."""
-    if date_header:
-        try:
-            return int(email.utils.parsedate_to_datetime(date_header).timestamp()) * 1000
-        except (TypeError, ValueError):
-            pass
-    return asked_ms
 
 
 def _describe(params: Mapping[str, str]) -> str:

@@ -29,6 +29,7 @@ from ..http_policy import (
     jittered_backoff,
     json_kind,
     parse_retry_after,
+    served_at_ms,
 )
 from .errors import (
     AuthenticationError,
@@ -107,6 +108,12 @@ class MainApiClient:
         self._lock = threading.Lock()
         self.metrics = CallMetrics()
         self.pages = 0
+        self._first_served_ms = 0
+        self.last_served_at_ms = 0  # the server's Date on the latest 200
+
+    def complete_until(self, window: Window) -> int:
+        """How far ``window`` was fetched: its end, or the server's time if that came first."""
+        return min(window.end_ms, max(window.start_ms, self._first_served_ms or window.end_ms))
 
     def __enter__(self) -> MainApiClient:
         return self
@@ -126,13 +133,20 @@ class MainApiClient:
         (the API's bounds are not documented; ``toDatetime`` may be inclusive) are not kept:
         on the end bound they are counted as edge records, anywhere else as strays (logged).
         """
+        self._first_served_ms = 0
         for piece in window.split(self._window_days):
             params = {
                 "fromDatetime": format_param(piece.start_ms),
                 "toDatetime": format_param(piece.end_ms),
                 "pageLimit": str(self._page_limit),
             }
+            first = True
             for page in self._pages(ACTIVITY_LOG, params):
+                # The first page of the first piece reaching past the server's "now" marks how
+                # far the window was fetched (today's partition).
+                if first and not self._first_served_ms and self.last_served_at_ms < piece.end_ms:
+                    self._first_served_ms = self.last_served_at_ms
+                first = False
                 yield self._inside(page, piece)
 
     def _inside(self, page: list[Any], window: Window) -> list[Record]:
@@ -265,6 +279,7 @@ class MainApiClient:
         while attempt < self._max_attempts:
             attempt += 1
             waited = self._pacer.acquire()
+            asked = int(time.time() * 1000)
             started = time.perf_counter()
             retry_after: float | None = None
             outcome, size = "", 0
@@ -280,6 +295,7 @@ class MainApiClient:
                 if status == 200:
                     body = _envelope(response.content, where)
                     if body is not None:
+                        self.last_served_at_ms = served_at_ms(response.headers.get("Date"), asked)
                         return body
                     last_problem = f"invalid JSON: {excerpt(response.content)}"
                 elif status in (401, 403):

@@ -89,3 +89,17 @@ def test_a_dst_week_in_copenhagen(tmp_path: Any, token_env: None) -> None:
         assert assert_days_equal_truth(server, settings, days, "Europe/Copenhagen") > 100
         start, end = day_ms("2025-03-30", "Europe/Copenhagen")
         assert end - start == 23 * 3_600_000
+
+
+def test_today_holds_the_day_so_far(main_sim: Any, tmp_path: Any) -> None:
+    settings = make_settings(tmp_path, main_sim)
+    today = "2025-03-20"  # the simulator's clock: 12:00 UTC that day
+    result = run_assets(settings, [ASSET], today)
+    start, end = day_ms(today)
+    now = main_sim.organisation.now_ms
+    truth = main_sim.main_api.truth_activity(start, end)
+    assert truth and max(t.at for t in truth) <= now
+    assert stored(settings, today).column("id").to_pylist() == [t.id for t in truth]
+    metadata = result.asset_materializations_for_node(ASSET)[0].metadata
+    assert metadata["fetched_until"].value * 1000 == now // 1000 * 1000
+    assert metadata["complete"].value is False
