@@ -40,7 +40,10 @@ from .settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RAW_ASSETS = ("dixa_conversations", "dixa_messages")
-DAILY_TABLES = ("conversation_messages", "daily_support_metrics")
+DAILY_TABLES = ("conversation_messages", "daily_support_metrics", "daily_team_metrics")
+ACTIVITY_LOG = ("dixa_activity_log",)
+DIMENSIONS = ("dixa_agents", "dixa_teams", "dixa_queues", "dixa_tags")
+WHOLE_TABLES = ("conversations", "conversation_events", "conversation_handling")
 # The real Exports API's limit, which the simulator enforces and the client keeps to.
 SIMULATOR_REQUESTS_PER_MINUTE = 10
 
@@ -69,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         days = f"{first}...{last}"
         with open(log_path, "w") as log:
             materialize(env, log, "the raw exports", RAW_ASSETS, days)
-            materialize(env, log, "dixa.conversations", ["conversations"])
+            materialize(env, log, "the activity log", ACTIVITY_LOG, days)
+            materialize(env, log, "the dimensions", DIMENSIONS)
+            materialize(env, log, "the whole tables", WHOLE_TABLES)
             materialize(env, log, "the daily tables", DAILY_TABLES, days)
         print(f"Runs succeeded (log: {log_path})")
         with DagsterInstance.from_config(str(home)) as instance:
@@ -96,6 +101,15 @@ def materialize(
         raise SystemExit(f"The Dagster run failed; its full log is in {log.name}")
 
 
+TEAM_SUMMARY = """
+    SELECT coalesce(team_name, '(no team)'), sum(conversations_created)::BIGINT,
+           sum(new_contacts)::BIGINT,
+           sum(conversations_transferred) / sum(conversations_created),
+           sum(conversations_reopened) / sum(conversations_created)
+    FROM dixa.daily_team_metrics GROUP BY ALL ORDER BY 1
+"""
+
+
 def summarize_tables(settings: Settings) -> None:
     """A few of the numbers a support lead asks for, from the DuckDB tables."""
     query = """
@@ -113,6 +127,11 @@ def summarize_tables(settings: Settings) -> None:
         print("dixa.daily_support_metrics (all channels; first response: median of the")
         print("channel/queue medians, minutes):")
         print(con.sql(query))
+        teams = con.execute(TEAM_SUMMARY).fetchall()
+    print("dixa.daily_team_metrics (all days, by team at handling time):")
+    print(f"{'team':<16}{'created':>9}{'new contacts':>14}{'transferred':>13}{'reopened':>10}")
+    for team, created, new, transferred, reopened in teams:
+        print(f"{team:<16}{created:>9}{new:>14}{transferred:>13.1%}{reopened:>10.1%}")
 
 
 def summarize(
