@@ -1,11 +1,10 @@
 """An HTTP client for Dixa's main API (dev.dixa.io/v1): the activity log and the dimensions.
 
-No Dagster here. The rules it shares with the exports client (what is transient, backoff,
-Retry-After, where a token may go) come from :mod:`dixa_assets.http_policy` and its pacer from
-:mod:`dixa_assets.exports_api.rate_limit`. What the API leaves open is handled both ways:
-the token is sent raw (Dixa's own clients) and, if refused, once as ``Bearer`` (PostHog's
-form), and the form that worked is kept; ``meta.next`` may be relative or absolute, carry the
-filters or not, be absent or null at the end.
+No Dagster here. Each request, its pace, retries and Authorization form are
+:mod:`.requester`'s; this module knows the endpoints and pagination. What the API leaves open is
+handled both ways: the token is sent raw (Dixa's own clients) and, if refused, once as
+``Bearer`` (PostHog's form), and the form that worked is kept; ``meta.next`` may be relative or
+absolute, carry the filters or not, be absent or null at the end.
 """
 
 from __future__ import annotations
@@ -21,30 +20,14 @@ import httpx
 import orjson
 
 from ..exports_api import CallMetrics, Window
-from ..exports_api.rate_limit import RequestPacer
-from ..http_policy import (
-    RETRYABLE_STATUS,
-    excerpt,
-    is_loopback,
-    jittered_backoff,
-    json_kind,
-    parse_retry_after,
-    served_at_ms,
-)
-from .errors import (
-    AuthenticationError,
-    InsecureTransportError,
-    MalformedResponse,
-    PaginationError,
-    RequestRejected,
-    RetriesExhausted,
-)
+from ..http_policy import excerpt, json_kind
+from .errors import MalformedResponse, PaginationError, RequestRejected
+from .requester import Requester
 from .timestamps import format_param, parse_timestamp
 
 DEFAULT_BASE_URL = "https://dev.dixa.io/v1"
 ACTIVITY_LOG = "/conversations/activitylog"
 Record = dict[str, Any]
-_AUTH_FORMS = ("raw", "bearer")
 
 
 class MainApiClient:
@@ -76,40 +59,31 @@ class MainApiClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not token:
-            raise AuthenticationError(
-                "No Dixa API token is set: export DIXA_API_TOKEN "
-                "(Dixa Settings -> Integrations -> API tokens)."
-            )
-        url = httpx.URL(base_url)
-        if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
-            raise InsecureTransportError(
-                f"Refusing to send the API token in clear text to {url.host}: use https, or "
-                "allow insecure HTTP explicitly."
-            )
-        self._base = base_url.rstrip("/")
-        self._origin = (url.scheme, url.host, url.port)
-        self._token = token
-        self._auth_form = _AUTH_FORMS[0]
-        self._http = httpx.Client(
-            headers={"Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
+        self._requests = Requester(
+            token,
+            base_url,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+            requests_per_second=requests_per_second,
+            allow_insecure_http=allow_insecure_http,
+            logger=logger or logging.getLogger(__name__),
             transport=transport,
+            sleep=sleep,
         )
-        self._max_attempts = max_attempts
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        self._get = self._requests.get
         self._page_limit = page_limit
         self._window_days = window_days
-        per_minute = requests_per_second * 60 if requests_per_second else None
-        self._pacer = RequestPacer(per_minute, sleep=sleep)
-        self._sleep = sleep
         self._log = logger or logging.getLogger(__name__)
         self._lock = threading.Lock()
-        self.metrics = CallMetrics()
         self.pages = 0
         self._first_served_ms = 0
-        self.last_served_at_ms = 0  # the server's Date on the latest 200
+
+    @property
+    def metrics(self) -> CallMetrics:
+        """What the calls cost (requests, retries, bytes, seconds, records...)."""
+        return self._requests.metrics
 
     def complete_until(self, window: Window) -> int:
         """How far ``window`` was fetched: its end, or the server's time if that came first."""
@@ -122,7 +96,7 @@ class MainApiClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._requests.close()
 
     # The activity log.
 
@@ -144,8 +118,12 @@ class MainApiClient:
             for page in self._pages(ACTIVITY_LOG, params):
                 # The first page of the first piece reaching past the server's "now" marks how
                 # far the window was fetched (today's partition).
-                if first and not self._first_served_ms and self.last_served_at_ms < piece.end_ms:
-                    self._first_served_ms = self.last_served_at_ms
+                if (
+                    first
+                    and not self._first_served_ms
+                    and self._requests.last_served_at_ms < piece.end_ms
+                ):
+                    self._first_served_ms = self._requests.last_served_at_ms
                 first = False
                 yield self._inside(page, piece)
 
@@ -232,7 +210,7 @@ class MainApiClient:
         fails loudly rather than spin or silently stop short.
         """
         seen: set[str] = set()
-        target, query = self._base + path, dict(params)
+        target, query = self._requests.base + path, dict(params)
         while True:
             body = self._get(target, query)
             data = body.get("data")
@@ -259,121 +237,14 @@ class MainApiClient:
         parts = urlsplit(link)
         if parts.scheme or parts.netloc:
             origin = httpx.URL(link)
-            if (origin.scheme, origin.host, origin.port) != self._origin:
+            if (origin.scheme, origin.host, origin.port) != self._requests.origin:
                 raise PaginationError(
                     f"{path}: meta.next points at another host ({origin.host}); "
                     "not sending the token there"
                 )
-        root = httpx.URL(self._base)
+        root = httpx.URL(self._requests.base)
         target = str(root.copy_with(path=parts.path, query=None))
         keys = parse_qs(parts.query).get("pageKey") or [""]
         return target, keys[0]
 
     # One request, with retries.
-
-    def _get(self, url: str, params: dict[str, str]) -> dict[str, Any]:
-        where = f"{urlsplit(url).path} {_describe(params)}"
-        last_problem = ""
-        tried_forms: set[str] = set()
-        attempt = 0
-        while attempt < self._max_attempts:
-            attempt += 1
-            waited = self._pacer.acquire()
-            asked = int(time.time() * 1000)
-            started = time.perf_counter()
-            retry_after: float | None = None
-            outcome, size = "", 0
-            form = self._auth_form
-            try:
-                response = self._http.get(url, params=params, headers=self._auth(form))
-                status = response.status_code
-                outcome, size = str(status), len(response.content)
-            except httpx.TransportError as exc:
-                outcome = type(exc).__name__
-                last_problem = f"{outcome}: {exc}"
-            else:
-                if status == 200:
-                    body = _envelope(response.content, where)
-                    if body is not None:
-                        self.last_served_at_ms = served_at_ms(response.headers.get("Date"), asked)
-                        return body
-                    last_problem = f"invalid JSON: {excerpt(response.content)}"
-                elif status in (401, 403):
-                    tried_forms.add(form)
-                    untried = [f for f in _AUTH_FORMS if f not in tried_forms]
-                    if not untried:
-                        raise AuthenticationError(
-                            f"The Dixa API refused the token (HTTP {status}) on {where} in "
-                            "both Authorization forms. Check DIXA_API_TOKEN: it must be a "
-                            "valid API token (Dixa Settings -> Integrations -> API tokens)."
-                        )
-                    self._auth_form = untried[0]
-                    attempt -= 1  # another header form is not a retry
-                    continue
-                elif status not in RETRYABLE_STATUS:
-                    raise RequestRejected(
-                        f"The Dixa API rejected {where} with HTTP {status}: "
-                        f"{excerpt(response.content)}",
-                        status,
-                    )
-                else:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    last_problem = f"HTTP {status}: {excerpt(response.content)}"
-            finally:
-                self._record(waited, started, size, outcome)
-            if attempt == self._max_attempts:
-                break
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if retry_after is not None:
-                self._pacer.defer(retry_after)
-            self._log.warning(
-                "%s failed (%s); attempt %d of %d, retrying in %.1fs",
-                where,
-                last_problem,
-                attempt,
-                self._max_attempts,
-                delay,
-            )
-            with self._lock:
-                self.metrics.retries += 1
-                self.metrics.waited_seconds += delay
-            self._sleep(delay)
-        raise RetriesExhausted(
-            f"{where} failed {self._max_attempts} times; last: {last_problem}. "
-            "The API may be down or rate limiting hard: try again later."
-        )
-
-    def _auth(self, form: str) -> dict[str, str]:
-        value = self._token if form == "raw" else f"Bearer {self._token}"
-        return {"Authorization": value}
-
-    def _backoff(self, attempt: int) -> float:
-        return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
-
-    def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
-        with self._lock:
-            m = self.metrics
-            m.requests += 1
-            m.bytes += size
-            m.seconds += time.perf_counter() - started
-            m.waited_seconds += waited
-            if outcome:
-                m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
-
-
-def _envelope(content: bytes, where: str) -> dict[str, Any] | None:
-    """The decoded object; None when the body is not JSON at all (cut short in transit: retried)."""
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(body, dict):
-        raise MalformedResponse(
-            f"{where} answered 200 with a JSON {json_kind(body)}, not an object: {excerpt(content)}"
-        )
-    return body
-
-
-def _describe(params: dict[str, str]) -> str:
-    shown = {k: (v if k != "pageKey" else v[:12] + "...") for k, v in params.items()}
-    return "?" + "&".join(f"{k}={v}" for k, v in shown.items())
