@@ -6,6 +6,9 @@ holds the day so far (`fetched_until`).
 """
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
@@ -68,6 +71,14 @@ def build_activity_asset(
         backfill_policy=BackfillPolicy.single_run(),
         retry_policy=RETRY,
         metadata={PARTITION_COLUMN_KEY: PARTITION_COLUMN, "dagster/column_schema": schema},
+        check_specs=[
+            AssetCheckSpec(
+                "schema_drift",
+                asset=ASSET_NAME,
+                description="Warns when the API sent _types, attributes or fields the notes do "
+                "not list (kept as JSON in extra_attributes / extra_fields).",
+            )
+        ],
     )
     def dixa_activity_log(
         context: AssetExecutionContext, dixa_main: DixaMainApiResource
@@ -105,7 +116,14 @@ def build_activity_asset(
             context.log.warning(f"{where}: the API sent what the notes do not list: {drift}")
         if ingested.duplicates_dropped:
             context.log.warning(f"{where}: {ingested.duplicates_dropped} entr(ies) came twice")
+        drift_check = AssetCheckResult(
+            check_name="schema_drift",
+            passed=not ingested.drift,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"drift": MetadataValue.json(drift)},
+        )
         return MaterializeResult(
+            check_results=[drift_check],
             metadata={
                 "dagster/column_schema": schema,
                 "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),

@@ -7,7 +7,9 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
+from dagster import AssetKey
 
+from dixa_assets.definitions import DAILY_JOB, build_definitions
 from dixa_assets.lake import ParquetLake
 from dixa_assets.simulator import Organisation, SimulatorServer
 from dixa_assets_tests.conftest import TOKEN, day_ms, make_settings, run_assets
@@ -52,6 +54,9 @@ def test_a_week_in_one_run_lands_each_entry_once_typed(main_sim: Any, tmp_path: 
         assert row["extra_attributes"] is None and row["known_type"]
     metadata = result.asset_materializations_for_node(ASSET)[0].metadata
     assert metadata["run_requests"].value == 1 + metadata["run_rows"].value // 1000
+    assert [c.passed for c in result.get_asset_check_evaluations()] == [True]
+    daily_job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    assert AssetKey(ASSET) in daily_job.asset_layer.executable_asset_keys
 
 
 def test_drifted_types_and_attributes_are_kept_and_reported(main_sim: Any, tmp_path: Any) -> None:
@@ -74,6 +79,8 @@ def test_drifted_types_and_attributes_are_kept_and_reported(main_sim: Any, tmp_p
     drift = result.asset_materializations_for_node(ASSET)[0].metadata["run_drift"].value
     assert drift["unknown_types"] == {"ConversationSummaryGenerated": len(drifted)}
     assert drift["unknown_attributes"]["ConversationAssigned.assignmentReason"] == len(reasons)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "schema_drift" and not check.passed
 
 
 def test_a_dst_week_in_copenhagen(tmp_path: Any, token_env: None) -> None:
