@@ -16,6 +16,7 @@ from datetime import date
 from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES
 from dixa_assets.simulator.faults import FAULT_KINDS
 from dixa_assets.simulator.filters import BOUNDS, QueryError, parse_date
+from dixa_assets.simulator.main_api import set_option
 from dixa_assets.simulator.organisation import Organisation
 from dixa_assets.simulator.server import SimulatorServer
 
@@ -90,12 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=["429", "500", "502", "503", "504"],
         help=f"comma separated, from: {','.join(FAULT_KINDS)}",
     )
+    parser.add_argument(
+        "--main-api",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a switch of the main API (/v1/conversations/activitylog, /v1/agents, ...), e.g. "
+        "auth=bearer, next_form=absolute, last_page_next=null, timestamp_suffix=Z[GMT], "
+        "drift=true, retry_after=seconds, requests_per_second=none (see MainApiOptions)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the server, print its URL on one flushed line, and serve until signalled."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     organisation = Organisation(
         seed=args.seed,
         conversations_per_day=args.conversations_per_day,
@@ -116,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         latency_ms=args.latency_ms,
         accept_legacy_basic_auth=args.accept_legacy_basic_auth,
     )
+    for assignment in args.main_api:
+        try:
+            set_option(server.main_api.options, assignment)
+        except ValueError as error:
+            server.stop()
+            parser.error(f"--main-api {assignment}: {error}")
     if args.fault_rate > 0:
         server.faults.set_random(args.fault_rate, args.fault_seed, args.fault_kinds)
     stopping = threading.Event()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import hmac
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 from urllib.parse import parse_qsl, quote
 
 import orjson
@@ -50,6 +50,28 @@ class MainApiOptions:
     repeat_next: bool = False  # a broken API: a page's `next` is its own pageKey again
     # Scripted answers for the next requests, e.g. [429, 429, 503]: bursts of failures.
     scripted_statuses: list[int] = field(default_factory=list)
+
+
+def set_option(options: MainApiOptions, assignment: str) -> None:
+    """Apply `name=value` (the CLI's `--main-api`), checking the name and the value's type."""
+    name, _, raw = assignment.partition("=")
+    names = {f.name for f in fields(MainApiOptions)} - {"scripted_statuses"}
+    if name not in names:
+        raise ValueError(f"unknown main API option {name!r}; one of {', '.join(sorted(names))}")
+    hint = get_type_hints(MainApiOptions)[name]
+    if get_origin(hint) is Literal:
+        if raw not in get_args(hint):
+            raise ValueError(f"{name} must be one of {', '.join(get_args(hint))}")
+        value: Any = raw
+    elif hint is bool:
+        if raw not in ("true", "false"):
+            raise ValueError(f"{name} must be true or false")
+        value = raw == "true"
+    elif hint is int:
+        value = int(raw)
+    else:  # float | None
+        value = None if raw in ("", "none", "0") else float(raw)
+    setattr(options, name, value)
 
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:

@@ -10,7 +10,12 @@ import httpx
 import pytest
 
 from dixa_assets.simulator import SimulatorServer
-from dixa_assets.simulator.main_api import parse_datetime_param, render_timestamp
+from dixa_assets.simulator.main_api import (
+    MainApiOptions,
+    parse_datetime_param,
+    render_timestamp,
+    set_option,
+)
 from dixa_assets.simulator.utc import DAY_MS, day_start_ms
 from dixa_assets_tests.simulator.support import TOKEN, ServerFactory
 
@@ -145,3 +150,15 @@ def test_dimensions_change_between_snapshots(start_server: ServerFactory) -> Non
         active = http.get("/tags").json()["data"]
         every = http.get("/tags", params={"includeDeactivated": "true"}).json()["data"]
         assert len(active) < len(every)
+
+
+def test_switches_from_the_command_line() -> None:
+    options = MainApiOptions()
+    for assignment in ("auth=bearer", "drift=true", "max_page_limit=50",
+                       "requests_per_second=none", "timestamp_suffix=Z[GMT]"):  # fmt: skip
+        set_option(options, assignment)
+    assert (options.auth, options.drift, options.max_page_limit) == ("bearer", True, 50)
+    assert options.requests_per_second is None and options.timestamp_suffix == "Z[GMT]"
+    for bad in ("auth=basic", "drift=yes", "colour=red", "max_page_limit=many"):
+        with pytest.raises(ValueError):
+            set_option(options, bad)
