@@ -238,11 +238,14 @@ EVENT_IDS_REPEATED = f"SELECT count(*) - count(DISTINCT id) FROM {CONVERSATION_E
 CONVERSATIONS_WITHOUT_CREATION = f"""
 SELECT c.id FROM {CONVERSATIONS_TABLE} AS c
 WHERE strftime(timezone($tz, c.created_at_ts)::date, '%Y-%m-%d') IN (SELECT unnest($days))
+  -- today's day holds entries only up to when it was fetched
+  AND c.created_at <= (SELECT max(activity_timestamp) FROM {CONVERSATION_EVENTS_TABLE})
   AND NOT EXISTS (SELECT 1 FROM {CONVERSATION_EVENTS_TABLE} AS e
                   WHERE e.conversation_id = c.id AND e.type IN {CREATION})
 ORDER BY c.id
 """
-"""Conversations created on a day whose activity log is stored, but without a creation entry."""
+"""Conversations created on a day whose activity log is stored (up to its latest entry), but
+without a creation entry."""
 
 UNKNOWN_AGENTS = f"""
 SELECT DISTINCT assignee_id FROM {CONVERSATIONS_TABLE}

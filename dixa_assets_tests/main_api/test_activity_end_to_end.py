@@ -7,8 +7,12 @@ from collections import Counter
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from dixa_assets.activity_types import CREATION_TYPES
 from dixa_assets.dimensions import DIMENSIONS
+from dixa_assets.lake import ParquetLake
 from dixa_assets_tests.conftest import day_ms, make_settings, run_assets
 
 FIRST, LAST = "2025-03-03", "2025-03-06"
@@ -75,3 +79,25 @@ def test_an_agent_missing_from_the_snapshot_is_a_warning(main_sim: Any, tmp_path
     )
     assert not evaluation.passed and evaluation.severity.value == "WARN"
     assert gone in evaluation.metadata["ids"].value
+
+
+def test_a_conversation_without_creation_entry_fails_its_check(
+    main_sim: Any, tmp_path: Any
+) -> None:
+    settings = make_settings(tmp_path, main_sim)
+    run_assets(settings, ["dixa_conversations", "dixa_activity_log"], FIRST)
+    lake = ParquetLake(settings.data_dir)
+    table = lake.read("dixa_activity_log", [FIRST])
+    creations = pc.is_in(table.column("type"), pa.array(sorted(CREATION_TYPES)))
+    stored = set(lake.read("dixa_conversations", [FIRST]).column("id").to_pylist())
+    created = table.filter(creations).column("conversation_id").to_pylist()
+    victim = next(csid for csid in created if csid in stored)
+    keep = pc.invert(pc.and_(creations, pc.equal(table.column("conversation_id"), victim)))
+    lake.write("dixa_activity_log", FIRST, table.filter(keep))
+    result = run_assets(settings, MODELLED, None)
+    evaluation = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "creation_event_for_every_conversation"
+    )
+    assert not evaluation.passed and evaluation.metadata["ids"].value == [victim]
