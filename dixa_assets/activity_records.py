@@ -24,12 +24,15 @@ from .activity_schema import (
     EXTRA_ATTRIBUTES,
     EXTRA_FIELDS,
     PARTITION_COLUMN,
+    Attribute,
     Kind,
 )
 from .activity_types import KNOWN_TYPES
 from .records import MalformedRecordError
 
-_DECLARED = frozenset(a.path[0] for a in ATTRIBUTES)
+_BY_KEY: dict[str, list[Attribute]] = {}
+for _attribute in ATTRIBUTES:
+    _BY_KEY.setdefault(_attribute.path[0], []).append(_attribute)
 _AUTHOR = (("id", "author_id"), ("name", "author_name"), ("email", "author_email"),
            ("phoneNumber", "author_phone_number"))  # fmt: skip
 
@@ -75,7 +78,12 @@ def _required_int(value: Any) -> int | None:
 
 def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.Table, Drift]:
     """Entries (each with `activity_ms` set by the client) as a table, and the drift seen."""
-    columns: dict[str, list[Any]] = {name: [] for name in ARROW_SCHEMA.names}
+    attribute_columns = {a.column for a in ATTRIBUTES}
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ARROW_SCHEMA.names if name not in attribute_columns
+    }
+    # Attribute columns are sparse (an entry has a few of ~60): filled by row at the end.
+    sparse: dict[str, dict[int, Any]] = {column: {} for column in attribute_columns}
     drift = Drift()
     for index, entry in enumerate(entries):
         entry_id = entry.get("id")
@@ -116,7 +124,7 @@ def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.
             extra_fields["author"] = author
         drift.unknown_fields.update(k for k in extra_fields if k != "author")
         attributes = entry.get("attributes")
-        rest = _take_attributes(attributes if isinstance(attributes, dict) else {}, columns)
+        rest = _take_attributes(attributes if isinstance(attributes, dict) else {}, index, sparse)
         if not isinstance(attributes, dict):
             rest = attributes  # null, missing, or not an object: kept as sent
         if rest not in (None, {}):
@@ -126,32 +134,46 @@ def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.
         else:
             columns[EXTRA_ATTRIBUTES].append(None)
         columns[EXTRA_FIELDS].append(orjson.dumps(extra_fields).decode() if extra_fields else None)
+    rows = len(columns["id"])
+    for column, values in sparse.items():
+        filled: list[Any] = [None] * rows
+        for row, value in values.items():
+            filled[row] = value
+        columns[column] = filled
     table = pa.table(
-        {name: pa.array(columns[name], type=ARROW_SCHEMA.field(name).type) for name in columns},
-        schema=ARROW_SCHEMA,
+        {f.name: pa.array(columns[f.name], type=f.type) for f in ARROW_SCHEMA}, schema=ARROW_SCHEMA
     )
     return table, drift
 
 
-def _take_attributes(attributes: dict[str, Any], columns: dict[str, list[Any]]) -> dict[str, Any]:
-    """Fill each attribute column from `attributes`; return what no column took."""
-    rest: dict[str, Any] = {
-        k: (dict(v) if isinstance(v, dict) else v) for k, v in attributes.items()
-    }
-    for attribute in ATTRIBUTES:
-        *parents, leaf = attribute.path
-        holder: Any = rest
-        for key in parents:
-            holder = holder.get(key) if isinstance(holder, dict) else None
-        value = holder.get(leaf) if isinstance(holder, dict) else None
-        if value is None and isinstance(holder, dict):
-            holder.pop(leaf, None)  # a declared key sent as null: the column's null says it
-        if value is not None and _fits(value, attribute.kind):
-            del holder[leaf]
-            if attribute.kind is Kind.JSON:
-                value = orjson.dumps(value).decode()
-            columns[attribute.column].append(value)
-        else:
-            columns[attribute.column].append(None)
-    # A user-shaped attribute whose keys all went to columns leaves an empty object behind.
-    return {k: v for k, v in rest.items() if not (k in _DECLARED and v in (None, {}))}
+def _take_attributes(
+    attributes: dict[str, Any], row: int, sparse: dict[str, dict[int, Any]]
+) -> dict[str, Any]:
+    """Put `attributes`' declared values in `sparse` at `row`; return what no column took."""
+    rest: dict[str, Any] = {}
+    for key, value in attributes.items():
+        declared = _BY_KEY.get(key)
+        if declared is None:
+            rest[key] = value
+            continue
+        if value is None:
+            continue  # a declared key sent as null: the column's null says it
+        left: Any = dict(value) if isinstance(value, dict) else value
+        for attribute in declared:
+            if len(attribute.path) == 1:
+                if _fits(left, attribute.kind):
+                    json = attribute.kind is Kind.JSON
+                    sparse[attribute.column][row] = orjson.dumps(left).decode() if json else left
+                    left = None
+                continue
+            leaf = attribute.path[1]
+            inner = left.get(leaf) if isinstance(left, dict) else None
+            if inner is not None and _fits(inner, attribute.kind):
+                sparse[attribute.column][row] = inner
+                del left[leaf]
+            elif isinstance(left, dict) and leaf in left and inner is None:
+                del left[leaf]
+        # A user-shaped value whose keys all went to columns leaves nothing behind.
+        if left is not None and left != {}:
+            rest[key] = left
+    return rest
