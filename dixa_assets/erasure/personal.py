@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..activity_schema import CONVERSATION_ID_COLUMN, PERSONAL_COLUMNS
+from ..modelled.activity_sql import CONVERSATION_EVENTS_TABLE
 from ..modelled.sql import CONVERSATION_MESSAGES_TABLE, CONVERSATIONS_TABLE, conversation_columns
 from ..schemas import EXTRA_FIELDS
 
@@ -106,9 +108,14 @@ class PersonalColumns:
         return {name: rule for name, rule in self.columns.items() if name in available}
 
 
+# The activity log names end users (an entry's author may be one; no author type is given, so
+# every author's name, email and phone goes) and holds note texts and rating comments.
+ACTIVITY_COLUMNS: dict[str, Rule] = dict.fromkeys(PERSONAL_COLUMNS, NULL)
+
 RAW_PERSONAL: dict[str, PersonalColumns] = {
     "dixa_conversations": PersonalColumns("id", CONVERSATION_COLUMNS),
     "dixa_messages": PersonalColumns("csid", MESSAGE_COLUMNS),
+    "dixa_activity_log": PersonalColumns(CONVERSATION_ID_COLUMN, ACTIVITY_COLUMNS),
 }
 """Raw assets (Parquet days) by asset name."""
 
@@ -125,6 +132,7 @@ def register_personal_columns(
 
 
 register_personal_columns(CONVERSATIONS_TABLE, "id", CONVERSATION_COLUMNS)
+register_personal_columns(CONVERSATION_EVENTS_TABLE, CONVERSATION_ID_COLUMN, ACTIVITY_COLUMNS)
 register_personal_columns(
     CONVERSATION_MESSAGES_TABLE,
     "csid",

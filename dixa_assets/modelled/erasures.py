@@ -13,6 +13,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -39,7 +40,8 @@ def build_erasures_asset(settings: Settings) -> AssetsDefinition:
 
     @asset(
         key=ERASURES_KEY,
-        deps=[RAW_CONVERSATIONS_KEY],
+        # The activity log too: a day re-fetched after an erasure brings names back.
+        deps=[RAW_CONVERSATIONS_KEY, AssetKey("dixa_activity_log")],
         description="Erases the personal data of every conversation Dixa has anonymized (its "
         "newest stored version has anonymized_at): requester details, subject, custom field "
         "values, wrap-up notes, rating comments and its messages' texts and addresses, from "
