@@ -67,6 +67,7 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
         requests_per_minute=10,
         lookback_days=3,
         refresh_minutes=60,
+        main_api_base_url="https://dev.dixa.io/v1",
     )
     monkeypatch.setenv("DIXA_DATA_DIR", "s3://bucket/lake")
     assert Settings.from_env().duckdb_path == "warehouse.duckdb"  # beside an S3 lake: local
@@ -77,6 +78,7 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
         "DIXA_START_DATE": "2024-06-01",
         "DIXA_TIMEZONE": "Europe/Copenhagen",
         "DIXA_REQUESTS_PER_MINUTE": "4",
+        "DIXA_MAIN_API_BASE_URL": "http://127.0.0.1:9/v1",
     }
     for name, value in given.items():
         monkeypatch.setenv(name, value)
@@ -85,6 +87,9 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     assert (dixa.base_url, dixa.requests_per_minute) == ("http://127.0.0.1:9", 4)
     # Read at run time, so the UI shows the variable's name and never the value.
     assert isinstance(dixa.api_token, EnvVar) and dixa.api_token.env_var_name == "DIXA_API_TOKEN"
+    main = defs.resources["dixa_main"]
+    assert main.base_url == "http://127.0.0.1:9/v1" and main.requests_per_second == 10
+    assert isinstance(main.api_token, EnvVar) and main.api_token.env_var_name == "DIXA_API_TOKEN"
     assert defs.resources["dixa_lake"].base_dir == "/srv/lake"
     assert defs.resources["duckdb"].database == "/srv/db/dw.duckdb"
     days = defs.resolve_asset_graph().get(AssetKey("dixa_messages")).partitions_def
