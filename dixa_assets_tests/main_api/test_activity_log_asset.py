@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
-from dagster import AssetKey
+from dagster import AssetKey, DagsterInstance
 
 from dixa_assets.definitions import DAILY_JOB, build_definitions
 from dixa_assets.lake import ParquetLake
@@ -110,3 +110,25 @@ def test_today_holds_the_day_so_far(main_sim: Any, tmp_path: Any) -> None:
     metadata = result.asset_materializations_for_node(ASSET)[0].metadata
     assert metadata["fetched_until"].value * 1000 == now // 1000 * 1000
     assert metadata["complete"].value is False
+
+
+def test_the_token_never_lands_in_logs_or_files(main_sim: Any, tmp_path: Any) -> None:
+    settings = make_settings(tmp_path, main_sim)
+    main_sim.main_api.options.scripted_statuses = [500]
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    selection = [ASSET, "dixa_agents", "dixa_teams"]
+    with DagsterInstance.local_temp(str(home)) as instance:
+        ok = run_assets(settings, [ASSET], WEEK[0], instance=instance)
+        dims = run_assets(settings, selection[1:], None, instance=instance)
+        bad = run_assets(
+            settings, [ASSET], WEEK[1], instance=instance, raise_on_error=False, token="x" + TOKEN
+        )
+        assert ok.success and dims.success and not bad.success
+        for run in (ok, dims, bad):
+            for entry in instance.all_logs(run.run_id):
+                assert TOKEN not in str(entry), entry
+    for root in (home, tmp_path / "data"):
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert TOKEN.encode() not in path.read_bytes(), path
