@@ -1,4 +1,4 @@
-"""A run's rows into their daily files: split by day, merged with what the day holds, written.
+"""A run's days into their files: each merged with what the day holds, then written.
 
 The raw assets write through here rather than through the IO manager so that each day's read of
 its previous file, merge and write happen under one lock, and so that what the UI shows for a
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .daily_split import split_by_windows
 from .duplicates import keep_newest
 from .exports_api import Window
 from .lake import PARALLEL_WRITES, ParquetLake, a_few_at_a_time
@@ -27,37 +26,46 @@ class DayStored:
     head: pa.Table  # the first rows, for the preview
 
 
+def store_day(
+    lake: ParquetLake,
+    asset: str,
+    key: str,
+    window: Window,
+    rows: pa.Table,
+    partition_column: str,
+    keep_versions_by: str | None = None,
+) -> DayStored:
+    """Write ``rows`` as day ``key`` (whose window is ``window``).
+
+    With ``keep_versions_by`` (an id column), the day keeps the rows of its previous file whose
+    id the new rows lack or hold in an older ``partition_column`` version (see
+    :func:`.duplicates.keep_newest`); without it, the day's file is replaced by its new rows.
+    """
+    kept = 0
+    with lake.lock(asset, key):
+        if keep_versions_by is not None:
+            rows, kept = keep_newest(
+                lake.read_partition(asset, key),
+                rows,
+                keep_versions_by,
+                partition_column,
+                (window.start_ms, window.end_ms),
+                f"{asset} partition {key}",
+            )
+        lake.write(asset, key, rows)
+    return DayStored(key, rows.num_rows, kept, rows.slice(0, PREVIEW_ROWS))
+
+
 def store_days(
     lake: ParquetLake,
     asset: str,
-    table: pa.Table,
+    days: Sequence[tuple[str, Window, pa.Table]],
     partition_column: str,
-    keys: Sequence[str],
-    windows: Sequence[Window],
     keep_versions_by: str | None = None,
 ) -> list[DayStored]:
-    """Write ``table``'s rows into the daily files of ``keys`` (one ``windows`` each).
-
-    With ``keep_versions_by`` (an id column), a day keeps the rows of its previous file whose id
-    the new rows lack or hold in an older ``partition_column`` version (see
-    :func:`.duplicates.keep_newest`); without it, a day's file is replaced by its new rows.
-    """
+    """:func:`store_day` for each ``(key, window, rows)``, a few at a time."""
 
     def store(day: tuple[str, Window, pa.Table]) -> DayStored:
-        key, window, rows = day
-        kept = 0
-        with lake.lock(asset, key):
-            if keep_versions_by is not None:
-                rows, kept = keep_newest(
-                    lake.read_partition(asset, key),
-                    rows,
-                    keep_versions_by,
-                    partition_column,
-                    (window.start_ms, window.end_ms),
-                    f"{asset} partition {key}",
-                )
-            lake.write(asset, key, rows)
-        return DayStored(key, rows.num_rows, kept, rows.slice(0, PREVIEW_ROWS))
+        return store_day(lake, asset, *day, partition_column, keep_versions_by)
 
-    days = zip(keys, windows, split_by_windows(table, partition_column, windows), strict=True)
     return list(a_few_at_a_time(store, days, PARALLEL_WRITES))

@@ -1,61 +1,97 @@
-"""One export window, fetched and turned into one Arrow table: the raw assets' data flow.
+"""An export window fetched and cut into its days, each handed over as soon as it is complete.
 
-API -> records (decoded a run at a time) -> Arrow table per run -> one table for the window,
-with at most one row per id. Kept free of Dagster so benchmarks and tests can run the exact path
-the assets run.
+API -> records (decoded a run at a time) -> Arrow table per run -> the piece's table -> its
+days. A day is complete once every piece covering it has arrived (pieces come in order), so a
+range's days are released window by window: a run that fails part-way has already handed over
+every day before the failing window. Kept free of Dagster so benchmarks and tests run the exact
+path the assets run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import pyarrow as pa
 
+from .daily_split import split_by_windows
 from .duplicates import latest_per_id
-from .exports_api import Export, ExportsClient, Window
+from .exports_api import ExportsClient, Piece, Window
 from .records import records_to_table
 from .schemas import TableSpec
-from .spill import spill
 
-Fetch = Callable[..., Export[pa.Table]]
+Fetch = Callable[..., Iterator[Piece[pa.Table]]]
 
 
 @dataclass(frozen=True)
-class Ingested:
+class Day:
+    key: str
     table: pa.Table
-    edge_records: int  # on the 1 ms padding of a request: the neighbouring window's
-    stray_records: int  # outside what was requested: an API anomaly, logged by the client
-    duplicates_dropped: int  # older versions of ids that came twice
-    # The window is complete up to here: its end, or the server's clock when it answered for a
-    # window that reaches past it (today's partial day).
-    complete_until_ms: int
 
 
-def ingest_window(
-    client: ExportsClient, spec: TableSpec, fetch: Fetch, window: Window, where: str
-) -> Ingested:
-    """Fetch ``window`` in API-sized pieces and return its table of ``spec``.
+class DayStream:
+    """Iterate to fetch ``days`` (consecutive ``(key, window)``) and get, after each piece, the
+    list of :class:`Day` it completed (often none for a piece shorter than a day).
 
-    ``fetch(client, piece, convert=...)`` asks one endpoint for one piece; ``where`` names the
-    partition in error messages. Memory holds one piece at a time: a range of several pieces is
-    returned memory-mapped from local disk (see :mod:`.spill`).
+    ``fetch(client, window, convert=...)`` asks one endpoint for the whole range piece by piece;
+    ``where`` names the partition range in error messages. Memory holds one piece and the rows
+    of the days it left incomplete. The counts grow as pieces arrive.
     """
-    to_table = partial(records_to_table, spec=spec, where=where)
-    pieces = client.pieces(window)
-    counts = {"edges": 0, "strays": 0, "complete_until": window.end_ms}
 
-    def tables() -> Iterator[pa.Table]:
-        yield to_table([])  # the schema, even for an empty window
-        for piece, answer in client.stream(pieces, partial(fetch, client, convert=to_table)):
-            counts["edges"] += answer.edge_records
-            counts["strays"] += len(answer.stray_ids)
-            if answer.served_at_ms < piece.end_ms and counts["complete_until"] == window.end_ms:
-                counts["complete_until"] = max(piece.start_ms, answer.served_at_ms)
-            yield from answer.parts
+    def __init__(
+        self,
+        client: ExportsClient,
+        spec: TableSpec,
+        fetch: Fetch,
+        days: Sequence[tuple[str, Window]],
+        where: str,
+    ) -> None:
+        self._client = client
+        self._spec = spec
+        self._fetch = fetch
+        self._days = list(days)
+        self._where = where
+        self.window = Window(self._days[0][1].start_ms, self._days[-1][1].end_ms)
+        self.edge_records = 0  # on the 1 ms padding of a request: the neighbouring window's
+        self.stray_records = 0  # outside what was requested: an API anomaly, logged by the client
+        self.duplicates_dropped = 0  # older versions of ids that came twice for one day
+        # The range is complete up to here: its end, or the server's clock when it answered for
+        # a window that reaches past it (today's partial day).
+        self.complete_until_ms = self.window.end_ms
 
-    # One request's table is bounded by the API's window; a longer range goes to disk.
-    whole = spill(tables(), spec.arrow_schema) if len(pieces) > 1 else pa.concat_tables(tables())
-    table, duplicates = latest_per_id(whole, "id", spec.partition_field)
-    return Ingested(table, counts["edges"], counts["strays"], duplicates, counts["complete_until"])
+    def __iter__(self) -> Iterator[list[Day]]:
+        to_table = partial(records_to_table, spec=self._spec, where=self._where)
+        column = self._spec.partition_field
+        held = to_table([])  # rows of days not complete yet; the schema even when empty
+        next_day = 0
+        for piece in self._fetch(self._client, self.window, convert=to_table):
+            assert piece.window is not None
+            unfinished = piece.served_at_ms < piece.window.end_ms
+            if unfinished and self.complete_until_ms == self.window.end_ms:
+                self.complete_until_ms = max(piece.window.start_ms, piece.served_at_ms)
+            self.edge_records += piece.edge_records
+            self.stray_records += len(piece.stray_ids)
+            rows = pa.concat_tables([held, *piece.parts])
+            done = next_day
+            while done < len(self._days) and self._days[done][1].end_ms <= piece.window.end_ms:
+                done += 1
+            complete = [window for _, window in self._days[next_day:done]]
+            rest = []
+            if done < len(self._days):
+                rest = [Window(self._days[done][1].start_ms, self.window.end_ms)]
+            tables = list(split_by_windows(rows, column, complete + rest))
+            keys = [key for key, _ in self._days[next_day:done]]
+            yield [Day(key, self._latest(table)) for key, table in zip(keys, tables, strict=False)]
+            held = tables[-1] if rest else rows.slice(0, 0)
+            next_day = done
+        if next_day < len(self._days):
+            raise RuntimeError(
+                f"{self._where}: the pieces ended before day {self._days[next_day][0]}"
+            )
+
+    def _latest(self, table: pa.Table) -> pa.Table:
+        """One row per id: a day's rows can come from two requests."""
+        table, dropped = latest_per_id(table, "id", self._spec.partition_field)
+        self.duplicates_dropped += dropped
+        return table

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,28 +36,6 @@ def preview(table: pa.Table, columns: Sequence[str]) -> MetadataValue:
     for row in head:
         lines.append("| " + " | ".join(_cell(row[name]) for name in columns) + " |")
     return MetadataValue.md("\n".join(lines))
-
-
-def daily_metadata(
-    table: pa.Table, slots: np.ndarray, keys: Sequence[str], columns: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """Each day's own row count and first rows, for the days ``slots`` assigns rows to.
-
-    In a multi-day run the whole table's preview would show only the first day, and its row
-    count would be the run's: the UI plots per day, so each day gets its own.
-    """
-    counts = np.bincount(slots, minlength=len(keys))
-    order = np.argsort(slots, kind="stable")
-    starts = np.cumsum(counts) - counts
-    return {
-        key: {
-            "dagster/row_count": int(count),
-            "preview": preview(
-                table.take(pa.array(order[start : start + min(count, PREVIEW_ROWS)])), columns
-            ),
-        }
-        for key, count, start in zip(keys, counts, starts, strict=True)
-    }
 
 
 def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:

@@ -13,14 +13,20 @@ Today is a partition too: a run of it fetches the day so far (``fetched_until`` 
 and later runs replace it as the day grows.
 
 A run may cover one day or a range of days (a single-run backfill): the client fetches the range
-in as few requests as the API's 31-day limit allows and the rows are split back into their daily
-Parquet files (:mod:`.day_files`), which the IO manager serves to downstream assets.
+in as few requests as the API's 31-day limit allows, and each day is written to its Parquet file
+(:mod:`.day_files`) as soon as the requests covering it have arrived; the IO manager serves the
+days to downstream assets. A range longer than one request also reports each day to Dagster as
+soon as it is stored, so a run that fails or is killed later keeps it materialized, and a re-run
+of the missing days fetches only those.
 """
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dagster import (
     AssetExecutionContext,
+    AssetMaterialization,
     AssetsDefinition,
     BackfillPolicy,
     Backoff,
@@ -35,19 +41,12 @@ from dagster import (
 
 from .daily_split import partition_windows
 from .day_files import DayStored, store_days
-from .exports_api import (
-    AuthenticationError,
-    InsecureTransportError,
-    MalformedResponse,
-    RequestRejected,
-    Window,
-)
-from .ingest import Fetch, ingest_window
+from .exports_api import PermanentError, Window
+from .ingest import DayStream, Fetch
 from .io_manager import PARTITION_COLUMN_KEY
 from .lake import ParquetLake
 from .lake_root import is_local
 from .metadata import column_schema, preview, unknown_field_counts
-from .records import MalformedRecordError
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
 
@@ -56,13 +55,6 @@ RAW_GROUP = "dixa_raw"
 OWNERS = ["team:support-data"]
 # Transient failures that outlast the client's own retries (an API outage, a locked database).
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
-PERMANENT_ERRORS = (
-    AuthenticationError,
-    InsecureTransportError,
-    RequestRejected,
-    MalformedResponse,
-    MalformedRecordError,
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,9 @@ class RawExport:
 RAW_EXPORTS = (
     RawExport(
         spec=CONVERSATIONS,
-        fetch=lambda client, window, convert: client.conversations(updated=window, convert=convert),
+        fetch=lambda client, window, convert: client.conversation_pieces(
+            updated=window, convert=convert
+        ),
         preview_columns=("id", "updated_at_ts", "initial_channel", "status", "queue_name"),
         description="Dixa conversations by updated_at: each day holds the version of every "
         "conversation whose updated_at fell in the day when it was fetched (the export's change "
@@ -95,7 +89,9 @@ RAW_EXPORTS = (
     ),
     RawExport(
         spec=MESSAGES,
-        fetch=lambda client, window, convert: client.messages(created=window, convert=convert),
+        fetch=lambda client, window, convert: client.message_pieces(
+            created=window, convert=convert
+        ),
         preview_columns=("id", "csid", "created_at_ts", "direction", "initial_channel"),
         description="Dixa messages whose created_at falls in the day. Internal notes are not "
         "messages: they are in dixa_conversations.conversation_wrapup_notes.",
@@ -126,68 +122,78 @@ def build_raw_asset(
             "dagster/column_schema": schema,
         },
     )
-    def raw_export(context: AssetExecutionContext, dixa: DixaExportsResource) -> MaterializeResult:
+    def raw_export(
+        context: AssetExecutionContext, dixa: DixaExportsResource
+    ) -> Iterator[AssetMaterialization | MaterializeResult]:
         keys = context.partition_keys
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
         where = f"{export.asset_name} partition {label}"
-        window = Window.between(*context.partition_time_window)
+        windows = dict(zip(keys, partition_windows(partitions_def, keys), strict=True))
+        lake = ParquetLake(lake_root)
+        rows, unknown = 0, Counter[str]()
         try:
             with dixa.open_client(context.log) as client:
-                ingested = ingest_window(client, export.spec, export.fetch, window, where)
+                stream = DayStream(client, export.spec, export.fetch, windows.items(), where)
+                # Dagster records a run's partitions only when the step ends; a range that
+                # takes several requests reports its days as they are stored, so that a failure
+                # later keeps them (they get a second event, with the run's figures, at the end).
+                report_now = not client.fits_one_request(stream.window)
+                for days in stream:
+                    fetched = [(day.key, windows[day.key], day.table) for day in days]
+                    stored = store_days(
+                        lake,
+                        export.asset_name,
+                        fetched,
+                        export.spec.partition_field,
+                        export.keep_versions_by,
+                    )
+                    for day, table in zip(stored, (d.table for d in days), strict=True):
+                        rows += table.num_rows
+                        unknown.update(unknown_field_counts(table, EXTRA_FIELDS))
+                        metadata = {
+                            **day_metadata(day, windows[day.key], stream, export),
+                            **file_metadata(lake, export.asset_name, day.key),
+                        }
+                        context.add_asset_metadata(metadata, partition_key=day.key)
+                        if report_now:
+                            yield AssetMaterialization(
+                                context.asset_key, partition=day.key, metadata=metadata
+                            )
                 metrics = client.metrics.as_dict()
-        except PERMANENT_ERRORS as error:
-            # Retrying the step cannot fix a refused token or a malformed record.
+        except PermanentError as error:
+            # Retrying the step cannot fix a setting, a refused token or a malformed record.
             raise Failure(description=str(error), allow_retries=False) from None
-        table = ingested.table
-        if ingested.duplicates_dropped:
+        if stream.duplicates_dropped:
             context.log.warning(
-                f"{where}: {ingested.duplicates_dropped} record(s) came twice; kept the latest "
+                f"{where}: {stream.duplicates_dropped} record(s) came twice; kept the latest "
                 "version of each id"
             )
-        windows = partition_windows(partitions_def, keys)
-        lake = ParquetLake(lake_root)
-        days = store_days(
-            lake,
-            export.asset_name,
-            table,
-            export.spec.partition_field,
-            keys,
-            windows,
-            export.keep_versions_by,
-        )
-        for day, day_window in zip(days, windows, strict=True):
-            context.add_asset_metadata(
-                {
-                    **day_metadata(day, day_window, ingested.complete_until_ms, export),
-                    **file_metadata(lake, export.asset_name, day.key),
-                },
-                partition_key=day.key,
-            )
-        unknown = unknown_field_counts(table, EXTRA_FIELDS)
         if unknown:
             context.log.warning(
                 f"{where}: fields the reference does not list were kept in {EXTRA_FIELDS}: "
-                f"{unknown}"
+                f"{dict(sorted(unknown.items()))}"
             )
+        window = stream.window
         # Figures of the whole run: in a multi-day run every day shows the same, hence "run_".
-        return MaterializeResult(
+        yield MaterializeResult(
             metadata={
                 "dagster/column_schema": schema,
                 "lake_folder": str(lake.root / export.asset_name),
                 "run_window_start": MetadataValue.timestamp(window.start_ms / 1000),
                 "run_window_end": MetadataValue.timestamp(window.end_ms / 1000),
-                "run_fetched_until": MetadataValue.timestamp(ingested.complete_until_ms / 1000),
+                "run_fetched_until": MetadataValue.timestamp(stream.complete_until_ms / 1000),
                 "run_partitions": len(keys),
-                "run_rows": table.num_rows,
+                "run_rows": rows,
                 "run_requests": metrics["requests"],
                 "run_retries": metrics["retries"],
+                "run_window_splits": metrics["window_splits"],
                 "run_response_bytes": metrics["bytes"],
                 "run_request_seconds": metrics["seconds"],
                 "run_waited_seconds": metrics["waited_seconds"],
-                "run_edge_records_dropped": ingested.edge_records,
-                "run_stray_records_dropped": ingested.stray_records,
-                "run_duplicate_records_dropped": ingested.duplicates_dropped,
-                "run_unknown_fields": MetadataValue.json(unknown),
+                "run_edge_records_dropped": stream.edge_records,
+                "run_stray_records_dropped": stream.stray_records,
+                "run_duplicate_records_dropped": stream.duplicates_dropped,
+                "run_unknown_fields": MetadataValue.json(dict(sorted(unknown.items()))),
             },
         )
 
@@ -195,11 +201,11 @@ def build_raw_asset(
 
 
 def day_metadata(
-    day: DayStored, window: Window, complete_until_ms: int, export: RawExport
+    day: DayStored, window: Window, stream: DayStream, export: RawExport
 ) -> dict[str, object]:
     """What the UI shows for one day: its file's rows, whether the day was complete when
     fetched (today's is not), and its first rows."""
-    fetched_until = min(window.end_ms, complete_until_ms)
+    fetched_until = min(window.end_ms, stream.complete_until_ms)
     metadata: dict[str, object] = {
         "dagster/row_count": day.rows,
         "fetched_until": MetadataValue.timestamp(fetched_until / 1000),

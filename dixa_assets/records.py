@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .exports_api.errors import PermanentError
 from .schemas import (
     ARROW_TYPES,
     CUSTOM_FIELD,
@@ -31,7 +32,7 @@ STRING_LIST = ARROW_TYPES[Kind.STRING_LIST]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-class MalformedRecordError(ValueError):
+class MalformedRecordError(PermanentError, ValueError):
     """A record whose field cannot be stored without loss; says which, where and why."""
 
     def __init__(self, where: str, field: str, index: int, record_id: Any, problem: str) -> None:

@@ -1,20 +1,26 @@
 """The Dixa Exports API over HTTP: a typed client with no knowledge of Dagster."""
 
-from .client import DEFAULT_BASE_URL, CallMetrics, Endpoint, Export, ExportsClient, Record
+from .answer import Export, Piece, Record
+from .client import DEFAULT_BASE_URL, Endpoint, ExportsClient
 from .errors import (
+    ApiUnreachable,
     AuthenticationError,
     ExportsApiError,
     InsecureTransportError,
     MalformedResponse,
+    PermanentError,
     RequestRejected,
     RetriesExhausted,
+    WindowTooBig,
 )
+from .metrics import CallMetrics
 from .windows import DAY_MS, MAX_WINDOW_DAYS, Window, to_epoch_ms
 
 __all__ = [
     "DAY_MS",
     "DEFAULT_BASE_URL",
     "MAX_WINDOW_DAYS",
+    "ApiUnreachable",
     "AuthenticationError",
     "CallMetrics",
     "Endpoint",
@@ -23,9 +29,12 @@ __all__ = [
     "ExportsClient",
     "InsecureTransportError",
     "MalformedResponse",
+    "PermanentError",
+    "Piece",
     "Record",
     "RequestRejected",
     "RetriesExhausted",
     "Window",
+    "WindowTooBig",
     "to_epoch_ms",
 ]

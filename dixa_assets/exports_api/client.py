@@ -1,9 +1,10 @@
-"""An HTTP client for the Dixa Exports API: windows in, JSON records out.
+"""An HTTP client for the Dixa Exports API: windows in, JSON records out, piece by piece.
 
 It knows HTTP, the API's query rules and its failure modes, and nothing of Dagster. Callers give
-half-open windows of any length; the client splits them to the API's 31-day limit, pads the bounds
-(see :mod:`.windows`), runs the pieces with bounded concurrency under one pacer, retries what is
-transient, fails at once on what is not, and filters the answer back to the exact window.
+half-open windows of any length; one path cuts them into pieces (the API's 31-day limit, or
+smaller once a piece proved too big for the gateway), pads the bounds (see :mod:`.windows`),
+fetches a few pieces at once under one pacer, retries what is transient, fails at once on what is
+not, and yields each piece filtered to its exact window, in order, one at a time.
 """
 
 from __future__ import annotations
@@ -12,37 +13,50 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 
-from ..http_policy import RETRYABLE_STATUS, is_loopback, jittered_backoff
-from ..http_policy import excerpt as _excerpt
-from ..http_policy import json_kind as _json_kind
-from ..http_policy import parse_retry_after as _parse_retry_after
-from ..http_policy import served_at_ms as _served_at_ms
+from ..http_policy import (
+    RETRYABLE_STATUS,
+    excerpt,
+    is_loopback,
+    jittered_backoff,
+    json_kind,
+    parse_retry_after,
+    served_at_ms,
+)
+from .answer import Answer, Convert, Export, Piece, collect
 from .errors import (
+    ApiUnreachable,
     AuthenticationError,
     InsecureTransportError,
     MalformedResponse,
     RequestRejected,
     RetriesExhausted,
+    WindowTooBig,
 )
 from .json_stream import ArrayDecoder, NotAnArray
+from .metrics import CallMetrics
+from .queries import HOUR_MS, Query, csids_queries, limit_ms, next_piece, window_query
 from .rate_limit import RequestPacer
 from .windows import MAX_WINDOW_DAYS, Window
 
 DEFAULT_BASE_URL = "https://exports.dixa.io"
-MAX_CSIDS_PER_REQUEST = 10
+# Answers that suggest the response was too big to build or carry: the gateway gave up, the
+# body stopped short. Seen twice for one piece, the piece is halved.
+TOO_BIG_STATUS = frozenset({413, 502, 504})
+TOO_BIG_TRIES = 2
+# Connection failures before the API has ever answered this client: a wrong setting, unless a
+# quick second look says otherwise.
+FIRST_CONTACT_TRIES = 2
 
-Record = dict[str, Any]
 T = TypeVar("T")
-Convert = Callable[[list[Record]], T]
 
 
 class Endpoint(StrEnum):
@@ -50,57 +64,18 @@ class Endpoint(StrEnum):
     MESSAGES = "/v1/message_export"
 
 
-@dataclass
-class CallMetrics:
-    """What the calls of one client cost; the assets report these as metadata."""
-
-    requests: int = 0
-    retries: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    waited_seconds: float = 0.0
-    records: int = 0
-    edge_records: int = 0
-    stray_records: int = 0
-    status_counts: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "bytes": self.bytes,
-            "seconds": round(self.seconds, 3),
-            "waited_seconds": round(self.waited_seconds, 3),
-            "records": self.records,
-            "edge_records": self.edge_records,
-            "stray_records": self.stray_records,
-            "status_counts": dict(sorted(self.status_counts.items())),
-        }
-
-
 @dataclass(frozen=True)
-class Export(Generic[T]):
-    """One logical export (all pieces of its window): its records, run by run, as converted.
+class _Retry:
+    """One failed attempt that may succeed later."""
 
-    The body is decoded a few megabytes at a time; each run of records inside the window goes
-    through the caller's ``convert`` (by default kept as a list of dicts) before the next run is
-    decoded. Records the API returned outside the window were not kept: ``edge_records`` fell in
-    the one-millisecond padding of the request (they belong to the neighbouring window, expected
-    when the API's bounds are inclusive); ``stray_ids`` fell outside what was asked for at all,
-    which only a misbehaving API does.
-    """
+    problem: str
+    retry_after: float | None = None
+    too_big: bool = False
+    unreachable: bool = False
 
-    parts: list[T]
-    requests: int
-    edge_records: int
-    stray_ids: list[Any]
-    # The server's clock when it answered (its ``Date`` header, else ours when we asked), the
-    # earliest over the requests: the answer holds every record changed before this instant.
-    served_at_ms: int
 
-    def records(self: Export[list[Record]]) -> list[Record]:
-        """All records, when the runs were kept as lists (the default ``convert``)."""
-        return [record for part in self.parts for record in part]
+class _Halve(Exception):
+    """Internal: the piece failed as too big; fetch its halves instead."""
 
 
 class ExportsClient:
@@ -139,8 +114,8 @@ class ExportsClient:
     ) -> None:
         if not token:
             raise AuthenticationError(
-                "No Dixa Exports API token is set: export DIXA_API_TOKEN "
-                "(Dixa Settings -> Integrations -> API tokens)."
+                "DIXA_API_TOKEN is not set: create an Exports API token in Dixa (Settings -> "
+                "Integrations -> API tokens, as an admin) and export DIXA_API_TOKEN=<token>."
             )
         url = httpx.URL(base_url)
         if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
@@ -148,6 +123,7 @@ class ExportsClient:
                 f"Refusing to send the API token in clear text to {url.host}: use https, or "
                 "allow insecure HTTP explicitly."
             )
+        self._base_url = base_url
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -159,11 +135,12 @@ class ExportsClient:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._max_concurrency = max_concurrency
-        self._max_window_days = max_window_days
+        self._piece_limit_ms = limit_ms(max_window_days)
         self._pacer = RequestPacer(requests_per_minute, burst, sleep=sleep)
         self._sleep = sleep
         self._log = logger or logging.getLogger(__name__)
         self._lock = threading.Lock()
+        self._answered = False  # the API has sent at least one HTTP response to this client
         self.metrics = CallMetrics()
 
     def __enter__(self) -> ExportsClient:
@@ -175,7 +152,7 @@ class ExportsClient:
     def close(self) -> None:
         self._http.close()
 
-    def conversations(
+    def conversation_pieces(
         self,
         *,
         updated: Window | None = None,
@@ -184,11 +161,11 @@ class ExportsClient:
         last_message_created: Window | None = None,
         csids: Sequence[int] | None = None,
         convert: Convert[T] = list,
-    ) -> Export[T]:
-        """Conversations matching every given filter (current state of each).
+    ) -> Iterator[Piece[T]]:
+        """Conversations matching every given filter (current state of each), piece by piece.
 
-        At most one window may be longer than the API's limit: it is the one split into pieces.
-        ``csids`` are sent ten at a time, the API's maximum.
+        At most one window may be longer than the API's limit: it is the one cut into pieces
+        (the first given one when none is). ``csids`` are sent ten at a time, without windows.
         """
         windows = {
             "updated": updated,
@@ -197,168 +174,144 @@ class ExportsClient:
             "last_message_created": last_message_created,
         }
         given = {name: w for name, w in windows.items() if w is not None}
-        if not given and not csids:
-            raise ValueError("the API needs a window or a list of csids")
         if csids:
             if given:
                 raise ValueError("csids are exported on their own, without windows")
-            size = MAX_CSIDS_PER_REQUEST
-            chunks = [csids[i : i + size] for i in range(0, len(csids), size)]
-            queries = [({"csids": ",".join(str(int(c)) for c in chunk)}, {}) for chunk in chunks]
-            return self._export(Endpoint.CONVERSATIONS, queries, convert)
-        return self._export(Endpoint.CONVERSATIONS, self._window_queries(given), convert)
+            return self._run(Endpoint.CONVERSATIONS, csids_queries(csids), convert)
+        if not given:
+            raise ValueError("the API needs a window or a list of csids")
+        long = [name for name, w in given.items() if w.span_ms > self._piece_limit_ms]
+        if len(long) > 1:
+            raise ValueError(f"only one window may exceed the API's limit, got {long}")
+        axis = long[0] if long else next(iter(given))
+        return self._run(Endpoint.CONVERSATIONS, self._plan(given, axis), convert)
+
+    def message_pieces(self, *, created: Window, convert: Convert[T] = list) -> Iterator[Piece[T]]:
+        """Messages whose own ``created_at`` falls in ``created``, piece by piece."""
+        queries = self._plan({"created": created}, "created")
+        return self._run(Endpoint.MESSAGES, queries, convert)
+
+    def conversations(self, **filters: Any) -> Export[Any]:
+        """:meth:`conversation_pieces`, collected."""
+        return collect(self.conversation_pieces(**filters))
 
     def messages(self, *, created: Window, convert: Convert[T] = list) -> Export[T]:
-        """Messages whose own ``created_at`` falls in ``created``."""
-        queries = self._window_queries({"created": created})
-        return self._export(Endpoint.MESSAGES, queries, convert)
+        """:meth:`message_pieces`, collected."""
+        return collect(self.message_pieces(created=created, convert=convert))
 
-    def pieces(self, window: Window) -> list[Window]:
-        """``window`` cut into pieces that each fit one request."""
-        return window.split(self._max_window_days)
+    def fits_one_request(self, window: Window) -> bool:
+        """Whether ``window`` is fetched in one request (unless it proves too big)."""
+        return window.span_ms <= self._piece_limit_ms
 
-    def stream(
-        self, pieces: Sequence[Window], fetch: Callable[[Window], Export[T]]
-    ) -> Iterator[tuple[Window, Export[T]]]:
-        """``fetch`` each piece, at most ``max_concurrency`` in flight, yielding in order.
+    def _plan(self, windows: Mapping[str, Window], axis: str) -> Iterator[Query]:
+        """Pieces of the axis window, each sized by the limit in force when it is planned."""
+        whole = windows[axis]
+        cursor = whole.start_ms
+        while cursor < whole.end_ms:
+            piece = next_piece(cursor, whole.end_ms, self._piece_limit_ms)
+            yield window_query({**windows, axis: piece}, axis)
+            cursor = piece.end_ms
 
-        Only the pieces in flight and the one being consumed are held, so a caller that turns
-        each answer into a compact table keeps memory bounded by a few windows, not the range.
+    def _run(
+        self, endpoint: Endpoint, queries: Iterator[Query], convert: Convert[T]
+    ) -> Iterator[Piece[T]]:
+        """Fetch ``queries`` with at most ``max_concurrency`` in flight; yield pieces in order.
+
+        Only the pieces in flight and the one being consumed are held. A piece that proves too
+        big is replaced, in place, by its two halves.
         """
-        with ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="dixa-piece") as pool:
-            pending: deque[tuple[Window, Future[Export[T]]]] = deque()
-            remaining = iter(pieces)
-            for piece in remaining:
-                pending.append((piece, pool.submit(fetch, piece)))
-                if len(pending) >= self._max_concurrency:
-                    break
+        pool = ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="dixa-export")
+        pending: deque[tuple[Query, Future[Piece[T]]]] = deque()
+
+        def submit(query: Query) -> tuple[Query, Future[Piece[T]]]:
+            return query, pool.submit(self._fetch, endpoint, query, convert)
+
+        def fill() -> None:
+            while len(pending) < self._max_concurrency:
+                query = next(queries, None)
+                if query is None:
+                    return
+                pending.append(submit(query))
+
+        try:
+            fill()
             while pending:
-                piece, future = pending.popleft()
-                answer = future.result()
-                next_piece = next(remaining, None)
-                if next_piece is not None:
-                    pending.append((next_piece, pool.submit(fetch, next_piece)))
-                yield piece, answer
+                query, future = pending.popleft()
+                try:
+                    piece = future.result()
+                except _Halve:
+                    first, second = query.halves()
+                    self._halved(endpoint, query, first)
+                    halves = [submit(first), submit(second)]  # the pool starts them in order
+                    pending.extendleft(reversed(halves))
+                    continue
+                fill()
+                if piece.edge_records:
+                    self._log.info(
+                        "%s returned %d record(s) on the 1 ms padded edges of the requested "
+                        "bounds: they belong to the neighbouring window and are not kept here.",
+                        endpoint.value,
+                        piece.edge_records,
+                    )
+                if piece.stray_ids:
+                    self._log.warning(
+                        "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
+                        endpoint.value,
+                        len(piece.stray_ids),
+                        piece.stray_ids[:10],
+                    )
+                yield piece
+        finally:
+            for _, future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)
 
-    def _window_queries(
-        self, windows: Mapping[str, Window]
-    ) -> list[tuple[dict[str, str], dict[str, Window]]]:
-        """One (params, filters) per request: the long window split, the others repeated."""
-        limit = self._max_window_days
-        long = [name for name, w in windows.items() if len(w.split(limit)) > 1]
-        if len(long) > 1:
-            raise ValueError(f"only one window may exceed {limit} days, got {long}")
-        axis = long[0] if long else next(iter(windows))
-        queries = []
-        for piece in windows[axis].split(limit):
-            filters = {**windows, axis: piece}
-            params: dict[str, str] = {}
-            for name, window in filters.items():
-                after, before = window.request_bounds()
-                params[f"{name}_after"] = str(after)
-                params[f"{name}_before"] = str(before)
-            queries.append((params, {f"{name}_at": w for name, w in filters.items()}))
-        return queries
+    def _halved(self, endpoint: Endpoint, query: Query, half: Query) -> None:
+        """Count a split and remember the smaller size for every piece planned from now on."""
+        assert query.window is not None and half.window is not None
+        span = half.window.span_ms
+        with self._lock:
+            self._piece_limit_ms = min(self._piece_limit_ms, span)
+            self.metrics.window_splits += 1
+            hours = round(span / HOUR_MS, 2)
+            smallest = self.metrics.smallest_window_hours
+            self.metrics.smallest_window_hours = hours if smallest is None else min(smallest, hours)
+        self._log.warning(
+            "%s %s failed as too big for the API's gateway twice: fetching it in two halves of "
+            "%.1f hours; later windows of this run are cut to that size too",
+            endpoint.value,
+            _describe(query.params),
+            span / HOUR_MS,
+        )
 
-    def _export(
-        self,
-        endpoint: Endpoint,
-        queries: Sequence[tuple[dict[str, str], dict[str, Window]]],
-        convert: Convert[T],
-    ) -> Export[T]:
-        workers = min(self._max_concurrency, len(queries))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dixa-export") as pool:
-            answers = list(pool.map(lambda q: self._fetch(endpoint, *q, convert), queries))
-        parts = [part for answer in answers for part in answer.parts]
-        edges = sum(answer.edges for answer in answers)
-        strays = [record_id for answer in answers for record_id in answer.stray_ids]
-        if edges:
-            self._log.info(
-                "%s returned %d record(s) on the 1 ms padded edges of the requested bounds: "
-                "they belong to the neighbouring window and are not kept here.",
-                endpoint.value,
-                edges,
-            )
-        if strays:
-            self._log.warning(
-                "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
-                endpoint.value,
-                len(strays),
-                strays[:10],
-            )
-        served = min(answer.served_at_ms for answer in answers)
-        return Export(parts, len(queries), edges, strays, served)
-
-    def _fetch(
-        self,
-        endpoint: Endpoint,
-        params: dict[str, str],
-        filters: Mapping[str, Window],
-        convert: Convert[T],
-    ) -> _Answer[T]:
-        """One request, with retries: its body decoded, filtered and converted run by run."""
-        where = f"{endpoint.value} {_describe(params)}"
-        last_problem = ""
+    def _fetch(self, endpoint: Endpoint, query: Query, convert: Convert[T]) -> Piece[T]:
+        """One piece, with retries; raises :class:`_Halve` when it should be cut in two."""
+        where = f"{endpoint.value} {_describe(query.params)}"
+        too_big = 0
+        last = _Retry("")
         for attempt in range(1, self._max_attempts + 1):
-            waited = self._pacer.acquire()
-            asked = int(time.time() * 1000)
-            started = time.perf_counter()
-            retry_after: float | None = None
-            outcome, size = "", 0
-            try:
-                with self._http.stream("GET", endpoint.value, params=params) as response:
-                    status = response.status_code
-                    outcome = str(status)
-                    if status == 200:
-                        answer = _Answer[T](filters, convert, where)
-                        answer.served_at_ms = _served_at_ms(response.headers.get("Date"), asked)
-                        decoder = ArrayDecoder()
-                        for data in response.iter_bytes():
-                            size += len(data)
-                            for run in decoder.feed(data):
-                                answer.add(run)
-                        for run in decoder.close():
-                            answer.add(run)
-                        self._count(answer)
-                        return answer
-                    body = response.read()
-                    size = len(body)
-            except httpx.TransportError as exc:  # timeouts, refused, dropped mid-body
-                outcome = type(exc).__name__
-                last_problem = f"{outcome}: {exc}"
-            except orjson.JSONDecodeError as exc:  # truncated in transit, or an HTML page
-                last_problem = f"invalid JSON ({exc}): {_excerpt(decoder.head)}"
-            except NotAnArray as exc:
-                raise MalformedResponse(
-                    f"{where} answered 200 with a JSON {_json_kind(exc.value)}, not an array: "
-                    f"{_excerpt(orjson.dumps(exc.value))}"
-                ) from None
-            else:
-                if status in (401, 403):
-                    raise AuthenticationError(
-                        f"The Dixa Exports API refused the token (HTTP {status}) on {where}. "
-                        "Check DIXA_API_TOKEN: it must be a valid admin API token "
-                        "(Dixa Settings -> Integrations -> API tokens)."
-                    )
-                if status not in RETRYABLE_STATUS:
-                    raise RequestRejected(
-                        f"The Dixa Exports API rejected {where} with HTTP {status}: "
-                        f"{_excerpt(body)}",
-                        status,
-                    )
-                retry_after = _parse_retry_after(response.headers.get("Retry-After"))
-                last_problem = f"HTTP {status}: {_excerpt(body)}"
-            finally:
-                self._record(waited, started, size, outcome)
+            outcome = self._attempt(endpoint, query, convert, where)
+            if isinstance(outcome, Piece):
+                return outcome
+            last = outcome
+            if outcome.unreachable and not self._answered and attempt >= FIRST_CONTACT_TRIES:
+                raise ApiUnreachable(
+                    f"Cannot reach the Dixa Exports API at {self._base_url} "
+                    f"({outcome.problem}). Check DIXA_API_BASE_URL (now {self._base_url!r}): "
+                    f"unset, it is {DEFAULT_BASE_URL}."
+                )
+            too_big += outcome.too_big
+            if too_big >= TOO_BIG_TRIES and query.can_halve():
+                raise _Halve()
             if attempt == self._max_attempts:
                 break
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if retry_after is not None:
-                self._pacer.defer(retry_after)
+            delay = last.retry_after if last.retry_after is not None else self._backoff(attempt)
+            if last.retry_after is not None:
+                self._pacer.defer(last.retry_after)
             self._log.warning(
                 "%s failed (%s); attempt %d of %d, retrying in %.1fs",
                 where,
-                last_problem,
+                last.problem,
                 attempt,
                 self._max_attempts,
                 delay,
@@ -367,16 +320,93 @@ class ExportsClient:
                 self.metrics.retries += 1
                 self.metrics.waited_seconds += delay
             self._sleep(delay)
+        if too_big >= TOO_BIG_TRIES:
+            raise WindowTooBig(
+                f"{where} failed {self._max_attempts} times even cut to its smallest piece "
+                f"(one hour); last: {last.problem}. The API's gateway cannot serve this much "
+                "data in one response, or the API is down: try again later."
+            )
         raise RetriesExhausted(
-            f"{where} failed {self._max_attempts} times; last: {last_problem}. "
+            f"{where} failed {self._max_attempts} times; last: {last.problem}. "
             "The API may be down or rate limiting hard: try again later."
         )
 
-    def _count(self, answer: _Answer[Any]) -> None:
+    def _attempt(
+        self, endpoint: Endpoint, query: Query, convert: Convert[T], where: str
+    ) -> Piece[T] | _Retry:
+        """One request: the piece, or why it may work next time; raises what never will."""
+        waited = self._pacer.acquire()
+        asked = int(time.time() * 1000)
+        started = time.perf_counter()
+        outcome, size, status = "", 0, 0
+        decoder = ArrayDecoder()
+        try:
+            with self._http.stream("GET", endpoint.value, params=query.params) as response:
+                self._answered = True
+                status = response.status_code
+                outcome = str(status)
+                if status != 200:
+                    body = response.read()
+                    size = len(body)
+                    return self._refused(response, body, where)
+                answer = Answer[T](query.filters, convert, where)
+                served = served_at_ms(response.headers.get("Date"), asked)
+                for data in response.iter_bytes():
+                    size += len(data)
+                    for run in decoder.feed(data):
+                        answer.add(run)
+                for run in decoder.close():
+                    answer.add(run)
+        except httpx.ConnectError as exc:  # refused, unknown host, TLS: nothing was answered
+            outcome = type(exc).__name__
+            return _Retry(f"{outcome}: {exc}", unreachable=True)
+        except httpx.TransportError as exc:  # timeouts, and connections dropped before or mid-body
+            outcome = type(exc).__name__
+            mid_body = status == 200
+            too_big = mid_body or isinstance(exc, httpx.ReadTimeout)
+            return _Retry(f"{outcome}: {exc}", too_big=too_big)
+        except orjson.JSONDecodeError as exc:  # cut short in transit, or an HTML page
+            cut_short = decoder.head.lstrip()[:1] == b"["
+            return _Retry(f"invalid JSON ({exc}): {excerpt(decoder.head)}", too_big=cut_short)
+        except NotAnArray as exc:
+            raise MalformedResponse(
+                f"{where} answered 200 with a JSON {json_kind(exc.value)}, not an array: "
+                f"{excerpt(orjson.dumps(exc.value))}"
+            ) from None
+        finally:
+            self._record(waited, started, size, outcome)
         with self._lock:
             self.metrics.records += answer.kept
             self.metrics.edge_records += answer.edges
             self.metrics.stray_records += len(answer.stray_ids)
+        return answer.piece(query.window, served)
+
+    def _refused(self, response: httpx.Response, body: bytes, where: str) -> _Retry:
+        """A non-200 answer: raise what retrying cannot fix, describe what it might."""
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthenticationError(
+                f"The Dixa Exports API refused the token (HTTP {status}) on {where}. "
+                "Check DIXA_API_TOKEN: it must be a valid admin API token "
+                "(Dixa Settings -> Integrations -> API tokens)."
+            )
+        if status == 404:
+            raise RequestRejected(
+                f"{self._base_url} answered HTTP 404 (not found) to {where}: the base URL is "
+                f"probably wrong. Check DIXA_API_BASE_URL (now {self._base_url!r}): unset, it "
+                f"is {DEFAULT_BASE_URL}. Body: {excerpt(body)}",
+                status,
+            )
+        if status not in RETRYABLE_STATUS | TOO_BIG_STATUS:
+            raise RequestRejected(
+                f"The Dixa Exports API rejected {where} with HTTP {status}: {excerpt(body)}",
+                status,
+            )
+        return _Retry(
+            f"HTTP {status}: {excerpt(body)}",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            too_big=status in TOO_BIG_STATUS,
+        )
 
     def _backoff(self, attempt: int) -> float:
         return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
@@ -390,63 +420,6 @@ class ExportsClient:
             m.waited_seconds += waited
             if outcome:
                 m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
-
-
-class _Answer(Generic[T]):
-    """The converted runs of one successful response, with what the window filter left out."""
-
-    def __init__(self, filters: Mapping[str, Window], convert: Convert[T], where: str) -> None:
-        self._filters = filters
-        self._convert = convert
-        self._where = where
-        self.parts: list[T] = []
-        self.seen = 0  # elements of the array decoded so far, to name a bad one's position
-        self.kept = 0
-        self.edges = 0
-        self.stray_ids: list[Any] = []
-        self.served_at_ms = 0
-
-    def add(self, run: list[Any]) -> None:
-        for index, item in enumerate(run):
-            if not isinstance(item, dict):
-                raise MalformedResponse(
-                    f"{self._where}: element {self.seen + index} of the array is a JSON "
-                    f"{_json_kind(item)}, not an object: "
-                    f"{_excerpt(orjson.dumps(item))}"
-                )
-        self.seen += len(run)
-        kept, edges, strays = _keep_inside(run, self._filters)
-        self.parts.append(self._convert(kept))
-        self.kept += len(kept)
-        self.edges += edges
-        self.stray_ids.extend(record.get("id") for record in strays)
-
-
-def _keep_inside(
-    records: Iterable[Record], filters: Mapping[str, Window]
-) -> tuple[list[Record], int, list[Record]]:
-    """Records inside every half-open window; how many others lay on the padded edges; strays."""
-    kept: list[Record] = []
-    edges = 0
-    strays: list[Record] = []
-    checks = [(name, w.start_ms, w.end_ms) for name, w in filters.items()]
-    for record in records:
-        inside = on_edge = True
-        for name, start, end in checks:
-            value = record.get(name)
-            if not isinstance(value, int | float):
-                inside = on_edge = False
-                break
-            if not start <= value < end:
-                inside = False
-                on_edge = on_edge and start - 1 <= value <= end
-        if inside:
-            kept.append(record)
-        elif on_edge:
-            edges += 1
-        else:
-            strays.append(record)
-    return kept, edges, strays
 
 
 def _describe(params: Mapping[str, str]) -> str:

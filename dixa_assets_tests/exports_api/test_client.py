@@ -15,6 +15,7 @@ from dixa_assets.exports_api import (
     RequestRejected,
     RetriesExhausted,
     Window,
+    WindowTooBig,
 )
 
 from ..conftest import TOKEN, day_ms
@@ -74,6 +75,14 @@ def test_a_long_window_is_split_to_the_31_day_limit(simulator):
     assert sorted(m["id"] for m in answer.records()) == sorted(m["id"] for m in truth)
 
 
+def test_pieces_come_in_order_and_cover_the_window(simulator):
+    window = Window(*day_ms("2024-12-01")[:1], day_ms("2025-03-15")[0])
+    with client_for(simulator, max_concurrency=2) as client:
+        got = [piece.window for piece in client.message_pieces(created=window)]
+    assert len(got) == 4 and got[0].start_ms == window.start_ms and got[-1].end_ms == window.end_ms
+    assert all(a.end_ms == b.start_ms for a, b in zip(got, got[1:], strict=False))
+
+
 @pytest.mark.parametrize(
     ("fmt", "least", "most"),
     [("seconds", 7, 7), ("http-date", 5, 7), ("absent", 0, 0.01)],  # absent: backoff_s 0.01
@@ -99,13 +108,42 @@ def test_backoff_between_retries_is_exponential_with_full_jitter(simulator):
     assert slept != caps, "full jitter: a random wait below the cap, not the cap"
 
 
-@pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "drop_mid_body", "truncate"])
+TOO_BIG = ["502", "504", "drop_mid_body", "truncate"]
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "drop", *TOO_BIG])
 def test_transient_faults_are_retried(simulator, kind):
-    simulator.faults.inject(kind, count=2)
+    simulator.faults.inject(kind, count=2 if kind not in TOO_BIG else 1)
+    simulator.faults.inject("503", count=1)
     with client_for(simulator) as client:
         answer = client.messages(created=DAY)
-        assert client.metrics.retries == 2
+        assert client.metrics.retries == 3 - (kind in TOO_BIG)
+        assert client.metrics.window_splits == 0
     assert len(answer.records()) == len(simulator.organisation.messages(DAY.start_ms, DAY.end_ms))
+
+
+@pytest.mark.parametrize("kind", TOO_BIG)
+def test_a_piece_too_big_twice_is_halved_and_the_size_is_kept(simulator, kind):
+    simulator.faults.inject(kind, count=2)
+    three_days = Window(DAY.start_ms, DAY.start_ms + 3 * DAY_MS)
+    with client_for(simulator, max_concurrency=1, max_window_days=2) as client:
+        pieces = [piece.window for piece in client.message_pieces(created=three_days)]
+        assert client.metrics.window_splits == 1
+    # 2 days = 1.5-day pieces; the first failed twice, so 0.75-day halves, and the rest too.
+    assert [p.span_ms for p in pieces] == [DAY_MS * 3 // 4] * 4
+    truth = simulator.organisation.messages(three_days.start_ms, three_days.end_ms)
+    with client_for(simulator) as client:
+        got = client.messages(created=three_days).records()
+    assert sorted(m["id"] for m in got) == sorted(m["id"] for m in truth)
+
+
+def test_a_window_too_big_even_at_one_hour_fails_clearly(simulator):
+    simulator.faults.inject("504", count=40)
+    with client_for(simulator, max_attempts=3) as client, pytest.raises(WindowTooBig) as err:
+        client.messages(created=DAY)
+    assert "one hour" in str(err.value) and "HTTP 504" in str(err.value)
+    # 24 h -> 12 -> 6 -> 3 -> 1.5: halves of 1.5 h would be under an hour.
+    assert client.metrics.window_splits == 4 and client.metrics.smallest_window_hours == 1.5
 
 
 def test_a_slow_answer_times_out_and_is_retried(simulator):

@@ -1,0 +1,125 @@
+"""One successful response, decoded run by run and filtered back to the exact window asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from ..http_policy import excerpt, json_kind
+from .errors import MalformedResponse
+from .windows import Window
+
+Record = dict[str, Any]
+T = TypeVar("T")
+Convert = Callable[[list[Record]], T]
+
+
+@dataclass(frozen=True)
+class Piece(Generic[T]):
+    """The answer to one request: its runs of records as converted, and what was left out.
+
+    ``window`` is the piece of the split window this request covered (``None`` for a csids
+    query). Records outside the filters were not kept: ``edge_records`` fell in the one-millisecond
+    padding of the request (the neighbouring window's, expected when the API's bounds are
+    inclusive); ``stray_ids`` fell outside what was asked for at all, which only a misbehaving
+    API does.
+    """
+
+    window: Window | None
+    parts: list[T]
+    edge_records: int
+    stray_ids: list[Any]
+    # The server's clock when it answered (its ``Date`` header, else ours when we asked): the
+    # answer holds every record changed before this instant.
+    served_at_ms: int
+
+
+class Answer(Generic[T]):
+    """Accumulates the converted runs of one response as they are decoded."""
+
+    def __init__(self, filters: Mapping[str, Window], convert: Convert[T], where: str) -> None:
+        self._filters = filters
+        self._convert = convert
+        self._where = where
+        self.parts: list[T] = []
+        self.seen = 0  # elements of the array decoded so far, to name a bad one's position
+        self.kept = 0
+        self.edges = 0
+        self.stray_ids: list[Any] = []
+
+    def add(self, run: list[Any]) -> None:
+        for index, item in enumerate(run):
+            if not isinstance(item, dict):
+                raise MalformedResponse(
+                    f"{self._where}: element {self.seen + index} of the array is a JSON "
+                    f"{json_kind(item)}, not an object: {excerpt(orjson.dumps(item))}"
+                )
+        self.seen += len(run)
+        kept, edges, strays = keep_inside(run, self._filters)
+        self.parts.append(self._convert(kept))
+        self.kept += len(kept)
+        self.edges += edges
+        self.stray_ids.extend(record.get("id") for record in strays)
+
+    def piece(self, window: Window | None, served_at_ms: int) -> Piece[T]:
+        return Piece(window, self.parts, self.edges, self.stray_ids, served_at_ms)
+
+
+def keep_inside(
+    records: Iterable[Record], filters: Mapping[str, Window]
+) -> tuple[list[Record], int, list[Record]]:
+    """Records inside every half-open window; how many others lay on the padded edges; strays."""
+    kept: list[Record] = []
+    edges = 0
+    strays: list[Record] = []
+    checks = [(name, w.start_ms, w.end_ms) for name, w in filters.items()]
+    for record in records:
+        inside = on_edge = True
+        for name, start, end in checks:
+            value = record.get(name)
+            if not isinstance(value, int | float):
+                inside = on_edge = False
+                break
+            if not start <= value < end:
+                inside = False
+                on_edge = on_edge and start - 1 <= value <= end
+        if inside:
+            kept.append(record)
+        elif on_edge:
+            edges += 1
+        else:
+            strays.append(record)
+    return kept, edges, strays
+
+
+@dataclass(frozen=True)
+class Export(Generic[T]):
+    """All pieces of one export, collected (for callers that want the whole answer at once)."""
+
+    parts: list[T]
+    requests: int
+    edge_records: int
+    stray_ids: list[Any]
+    served_at_ms: int  # the earliest over the requests
+
+    def records(self: Export[list[Record]]) -> list[Record]:
+        """All records, when the runs were kept as lists (the default ``convert``)."""
+        return [record for part in self.parts for record in part]
+
+
+def collect(pieces: Iterator[Piece[T]]) -> Export[T]:
+    """Every piece of an export, gathered into one answer."""
+    parts: list[T] = []
+    count = edges = 0
+    strays: list[Any] = []
+    served: list[int] = []
+    for piece in pieces:
+        parts.extend(piece.parts)
+        count += 1
+        edges += piece.edge_records
+        strays.extend(piece.stray_ids)
+        served.append(piece.served_at_ms)
+    return Export(parts, count, edges, strays, min(served))

@@ -1,0 +1,38 @@
+"""What the calls of one client cost: counted by the client, reported by the assets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CallMetrics:
+    """What the calls of one client cost; the assets report these as metadata."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    waited_seconds: float = 0.0
+    records: int = 0
+    edge_records: int = 0
+    stray_records: int = 0
+    window_splits: int = 0
+    smallest_window_hours: float | None = None
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "waited_seconds": round(self.waited_seconds, 3),
+            "records": self.records,
+            "edge_records": self.edge_records,
+            "stray_records": self.stray_records,
+            "window_splits": self.window_splits,
+            "smallest_window_hours": self.smallest_window_hours,
+            "status_counts": dict(sorted(self.status_counts.items())),
+        }

@@ -1,0 +1,78 @@
+"""Requests as data: which parameters to send, which windows to filter to, and how to halve one.
+
+A window query names one axis (the filter whose window may be cut into pieces, e.g. ``updated``);
+its other windows are repeated in every piece. A csids query has no axis and cannot be cut.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from .windows import DAY_MS, Window
+
+HOUR_MS = 3_600_000
+MAX_CSIDS_PER_REQUEST = 10
+
+
+@dataclass(frozen=True)
+class Query:
+    params: dict[str, str]
+    filters: dict[str, Window]  # record field -> window the record must fall in
+    windows: dict[str, Window]  # filter name -> window, as asked
+    axis: str | None
+
+    @property
+    def window(self) -> Window | None:
+        """The piece of the split window this query covers."""
+        return self.windows[self.axis] if self.axis else None
+
+    def can_halve(self, smallest_ms: int = HOUR_MS) -> bool:
+        """Whether both halves would still span at least ``smallest_ms``."""
+        window = self.window
+        return window is not None and window.span_ms >= 2 * smallest_ms
+
+    def halves(self) -> tuple[Query, Query]:
+        window = self.window
+        assert window is not None and self.axis is not None
+        middle = window.start_ms + window.span_ms // 2
+        first, second = Window(window.start_ms, middle), Window(middle, window.end_ms)
+        return (
+            window_query({**self.windows, self.axis: first}, self.axis),
+            window_query({**self.windows, self.axis: second}, self.axis),
+        )
+
+
+def window_query(windows: Mapping[str, Window], axis: str) -> Query:
+    params: dict[str, str] = {}
+    for name, window in windows.items():
+        after, before = window.request_bounds()
+        params[f"{name}_after"] = str(after)
+        params[f"{name}_before"] = str(before)
+    filters = {f"{name}_at": w for name, w in windows.items()}
+    return Query(params, filters, dict(windows), axis)
+
+
+def csids_queries(csids: Sequence[int]) -> Iterator[Query]:
+    """Ten csids a request, the API's maximum."""
+    size = MAX_CSIDS_PER_REQUEST
+    for i in range(0, len(csids), size):
+        chunk = ",".join(str(int(c)) for c in csids[i : i + size])
+        yield Query({"csids": chunk}, {}, {}, None)
+
+
+def limit_ms(max_window_days: int) -> int:
+    """The longest window whose padded request bounds stay within ``max_window_days``."""
+    return max_window_days * DAY_MS - 1
+
+
+def next_piece(cursor: int, end: int, limit: int) -> Window:
+    """From ``cursor``, the next of equal pieces of at most ``limit`` covering ``[cursor, end)``.
+
+    Equal pieces keep responses similar in size; a limit that shrinks mid-range (after a split)
+    applies from the next piece on.
+    """
+    remaining = end - cursor
+    count = max(1, math.ceil(remaining / limit))
+    return Window(cursor, cursor + remaining // count if count > 1 else end)
