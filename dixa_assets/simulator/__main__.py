@@ -16,6 +16,7 @@ from datetime import date
 from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES
 from dixa_assets.simulator.faults import FAULT_KINDS
 from dixa_assets.simulator.filters import BOUNDS, QueryError, parse_date
+from dixa_assets.simulator.gateway import GATEWAY_FAILURES, Gateway
 from dixa_assets.simulator.main_api import set_option
 from dixa_assets.simulator.organisation import Organisation
 from dixa_assets.simulator.server import SimulatorServer
@@ -83,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='also accept Basic base64("bearer:<token>"), as older tap-dixa releases send',
     )
+    parser.add_argument(
+        "--gateway-max-records",
+        type=int,
+        default=None,
+        help="a gateway that fails any answer holding more records than this (default: none)",
+    )
+    parser.add_argument("--gateway-delay-s", type=float, default=0.0, help="before it fails")
+    parser.add_argument("--gateway-failure", choices=GATEWAY_FAILURES, default="504")
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument(
@@ -126,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         rate_limit_burst=args.burst,
         latency_ms=args.latency_ms,
         accept_legacy_basic_auth=args.accept_legacy_basic_auth,
+        gateway=None
+        if args.gateway_max_records is None
+        else Gateway(args.gateway_max_records, args.gateway_delay_s, args.gateway_failure),
     )
     for assignment in args.main_api:
         try:

@@ -36,6 +36,7 @@ class ApiResponse:
 
     status: int
     body: bytes
+    records: int = 0  # elements of the array, for a gateway that refuses big answers
 
 
 def error_body(message: str) -> bytes:
@@ -57,7 +58,7 @@ class ExportApi:
         self.bounds = bounds
         self._cached_responses = cached_responses
         self._cached_bytes = cached_bytes
-        self._cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], ApiResponse] = OrderedDict()
         self._lock = threading.Lock()
 
     def respond(self, path: str, params: Mapping[str, str]) -> ApiResponse:
@@ -74,18 +75,18 @@ class ExportApi:
         version = self.organisation.anonymizations.version
         key = (path, query, self._clock_key(path, query, now), version)
         with self._lock:
-            body = self._cache.get(key)
-            if body is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
                 self._cache.move_to_end(key)
-                return ApiResponse(200, body)
+                return cached
         records = (
             self._conversations(query, now)
             if path == CONVERSATION_EXPORT
             else self._messages(query, now)
         )
-        body = dumps(records)
-        self._remember(key, body)
-        return ApiResponse(200, body)
+        response = ApiResponse(200, dumps(records), len(records))
+        self._remember(key, response)
+        return response
 
     def _conversations(self, query: ExportQuery, now: int) -> list[Record]:
         org = self.organisation
@@ -131,14 +132,14 @@ class ExportApi:
             return None if last <= now else now
         return None if self.organisation.is_settled(last, now) else now
 
-    def _remember(self, key: tuple[object, ...], body: bytes) -> None:
-        if len(body) > self._cached_bytes or self._cached_responses < 1:
+    def _remember(self, key: tuple[object, ...], response: ApiResponse) -> None:
+        if len(response.body) > self._cached_bytes or self._cached_responses < 1:
             return
         with self._lock:
-            self._cache[key] = body
+            self._cache[key] = response
             self._cache.move_to_end(key)
             while (
                 len(self._cache) > self._cached_responses
-                or sum(map(len, self._cache.values())) > self._cached_bytes
+                or sum(len(r.body) for r in self._cache.values()) > self._cached_bytes
             ):
                 self._cache.popitem(last=False)

@@ -31,6 +31,7 @@ from dixa_assets.simulator.anonymization import ANONYMIZATION_PATHS, anonymizati
 from dixa_assets.simulator.api import EXPORT_PATHS, ApiResponse, ExportApi, error_body
 from dixa_assets.simulator.faults import Fault, FaultPlan
 from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
+from dixa_assets.simulator.gateway import Gateway
 from dixa_assets.simulator.main_api import MainApi
 from dixa_assets.simulator.organisation import TRUTH_FIELDS, Organisation
 from dixa_assets.simulator.outside_window import add_records_outside_window
@@ -162,6 +163,7 @@ class SimulatorServer:
         rate_limit_burst: int | None = None,
         latency_ms: float = 0,
         accept_legacy_basic_auth: bool = False,
+        gateway: Gateway | None = None,
     ) -> None:
         if bounds not in BOUNDS:
             raise ValueError(f"bounds must be one of {', '.join(BOUNDS)}")
@@ -171,6 +173,7 @@ class SimulatorServer:
         self.organisation = organisation
         self.faults = FaultPlan()
         self.latency_ms = latency_ms
+        self.gateway = gateway  # None: every answer gets through, however big
         self._api = ExportApi(organisation, bounds)
         accepted = [f"bearer {token}"]
         if accept_legacy_basic_auth:
@@ -348,6 +351,11 @@ class SimulatorServer:
             status, sent = self._act_out(handler, fault, path, query)
             return status, sent, fault.kind
         response = self._answer(path, query)
+        gateway = self.gateway
+        if gateway is not None and gateway.refuses(response.records):
+            time.sleep(gateway.delay_s)
+            status, sent = self._fail_as(handler, gateway.failure, response.body)
+            return status, sent, "gateway"
         return response.status, handler.send_body(response.status, response.body), None
 
     def _answer(self, path: str, query: str) -> ApiResponse:
@@ -372,8 +380,6 @@ class SimulatorServer:
             elif style == "http-date":
                 headers["Retry-After"] = email.utils.formatdate(time.time() + delay, usegmt=True)
             return 429, handler.send_body(429, error_body("Too many requests"), headers=headers)
-        if kind in ("502", "504"):
-            return int(kind), handler.send_body(int(kind), _HTML_ERROR, HTML)
         if kind == "html_200":
             return 200, handler.send_body(200, _HTML_ERROR, HTML)
         if kind == "payload_200":
@@ -395,12 +401,19 @@ class SimulatorServer:
             return response.status, handler.send_body(response.status, body)
         if kind == "object_200":
             return 200, handler.send_body(200, b'{"data":' + response.body + b"}")
+        return self._fail_as(handler, kind, response.body)
+
+    @staticmethod
+    def _fail_as(handler: _Handler, kind: str, body: bytes) -> tuple[int, int]:
+        """A gateway's failures: an error page, or ``body`` cut short."""
+        if kind in ("502", "504"):
+            return int(kind), handler.send_body(int(kind), _HTML_ERROR, HTML)
         if kind == "truncate":
-            return 200, handler.send_body(200, response.body[: max(1, len(response.body) // 2)])
+            return 200, handler.send_body(200, body[: max(1, len(body) // 2)])
         # drop_mid_body: promise the whole body, send half, hang up.
         handler.close_connection = True
-        half = response.body[: len(response.body) // 2]
-        return 200, handler.send_body(200, half, declared_length=len(response.body))
+        half = body[: len(body) // 2]
+        return 200, handler.send_body(200, half, declared_length=len(body))
 
     # Control endpoints.
 
@@ -431,6 +444,9 @@ class SimulatorServer:
         if path == "/_sim/faults" and method == "POST":
             self._apply_fault_request(self._read_json(handler))
             return 200, {"faults_pending": self.faults.pending}
+        if path == "/_sim/gateway" and method == "POST":
+            self.gateway = Gateway.from_json(self._read_json(handler) or None)
+            return 200, {"gateway": None if self.gateway is None else vars(self.gateway)}
         if path == "/_sim/stats" and method == "GET":
             return 200, self.stats()
         if path == "/_sim/truth/conversations" and method == "GET":

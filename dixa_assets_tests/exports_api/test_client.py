@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import pytest
@@ -80,7 +81,7 @@ def test_pieces_come_in_order_and_cover_the_window(simulator):
     with client_for(simulator, max_concurrency=2) as client:
         got = [piece.window for piece in client.message_pieces(created=window)]
     assert len(got) == 4 and got[0].start_ms == window.start_ms and got[-1].end_ms == window.end_ms
-    assert all(a.end_ms == b.start_ms for a, b in zip(got, got[1:], strict=False))
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(got))
 
 
 @pytest.mark.parametrize(

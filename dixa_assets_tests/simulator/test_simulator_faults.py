@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 import pytest
 
-from dixa_assets.simulator import FAULT_KINDS, SimulatorServer
+from dixa_assets.simulator import FAULT_KINDS, DeadPort, Gateway, SimulatorServer
 from dixa_assets.simulator.faults import FaultPlan
 from dixa_assets.simulator.utc import DAY_MS, day_start_ms
 from dixa_assets_tests.simulator.support import HTTP, TOKEN, ServerFactory
@@ -168,3 +168,45 @@ def test_payload_200_answers_with_the_given_json() -> None:
     plan.inject("payload_200", payload=[{"id": 1}])
     fault = plan.next_fault("/v1/message_export")
     assert fault is not None and fault.params == {"payload": [{"id": 1}]}
+
+
+def test_a_gateway_fails_answers_over_its_record_limit(server: SimulatorServer) -> None:
+    whole = len(_get(server).json())
+    assert whole > 2, "the test day should hold several messages"
+    server.gateway = Gateway(max_records=whole - 1, delay_s=0.05)
+    refused = _get(server)
+    assert refused.status_code == 504
+    assert server.request_log[-1].fault == "gateway"
+    server.gateway = Gateway(max_records=whole)
+    assert len(_get(server).json()) == whole  # at the limit: through
+
+
+@pytest.mark.parametrize("failure", ["truncate", "drop_mid_body", "502"])
+def test_a_gateway_can_cut_bodies_short_instead(server: SimulatorServer, failure: str) -> None:
+    server.gateway = Gateway(max_records=0, failure=failure)
+    try:
+        response = _get(server)
+    except httpx.RemoteProtocolError:
+        assert failure == "drop_mid_body"
+        return
+    assert failure != "drop_mid_body"
+    if failure == "502":
+        assert response.status_code == 502
+    else:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(response.content)
+
+
+def test_the_gateway_is_set_and_removed_over_http(server: SimulatorServer) -> None:
+    control = server.url + "/_sim/gateway"
+    answer = HTTP.post(control, json={"max_records": 3, "delay_s": 0.5})
+    assert answer.json()["gateway"] == {"max_records": 3, "delay_s": 0.5, "failure": "504"}
+    assert server.gateway == Gateway(3, 0.5)
+    assert HTTP.post(control, json={"max_records": 3, "failure": "nope"}).status_code == 400
+    HTTP.post(control, json={})
+    assert server.gateway is None
+
+
+def test_a_dead_port_refuses_connections() -> None:
+    with DeadPort() as dead, pytest.raises(httpx.ConnectError):
+        HTTP.get(dead.url + MESSAGES, timeout=5)
