@@ -8,7 +8,6 @@ from dagster import (
     AssetSelection,
     BetaWarning,
     Definitions,
-    EnvVar,
     SupersessionWarning,
     define_asset_job,
 )
@@ -23,7 +22,7 @@ from .partitions import daily_partitions
 from .raw_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
 from .raw_schedules import daily_schedule, refresh_schedule
 from .reconciliation_job import build_reconciliation
-from .resources import DixaExportsResource
+from .resources import DixaExportsResource, token_from_environment
 from .settings import Settings
 
 DAILY_JOB = "dixa_daily_job"
@@ -72,7 +71,7 @@ def build_definitions(settings: Settings) -> Definitions:
         sensors=[freshness_sensor(freshness_checks)],
         resources={
             "dixa": DixaExportsResource(
-                api_token=EnvVar("DIXA_API_TOKEN"),
+                api_token=token_from_environment(),
                 base_url=settings.api_base_url,
                 requests_per_minute=settings.requests_per_minute,
             ),

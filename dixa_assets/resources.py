@@ -7,11 +7,25 @@ variable's name and never its value); the HTTP work lives in :mod:`dixa_assets.e
 from __future__ import annotations
 
 import logging
+import os
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from .exports_api import DEFAULT_BASE_URL, ExportsClient
+
+TOKEN_VARIABLE = "DIXA_API_TOKEN"
+
+
+def token_from_environment() -> EnvVar | str:
+    """The token as runs resolve it: ``EnvVar`` when the variable is set where definitions load
+    (every run loads them again in its own process), so the UI shows its name, never its value.
+
+    Unset, a Dagster ``EnvVar`` would fail the run before any step, in a long configuration
+    error; an empty token instead fails the first step at once with one line saying what to set
+    and where to get it (see :class:`~dixa_assets.exports_api.ExportsClient`).
+    """
+    return EnvVar(TOKEN_VARIABLE) if os.environ.get(TOKEN_VARIABLE) else ""
 
 
 class DixaExportsResource(ConfigurableResource):
