@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,8 +81,10 @@ def settings(tmp_path, simulator: SimulatorServer, token_env: None) -> Settings:
     return make_settings(tmp_path, simulator)
 
 
-def make_settings(tmp_path, simulator: SimulatorServer, timezone: str = "UTC") -> Settings:
-    data = tmp_path / "data"
+def make_settings(
+    tmp_path, simulator: SimulatorServer, timezone: str = "UTC", data_dir: str | None = None
+) -> Settings:
+    data = Path(data_dir) if data_dir else tmp_path / "data"
     return Settings(
         start_date="2025-01-01",
         timezone=timezone,
