@@ -88,7 +88,8 @@ def test_an_unknown_host_is_a_setting_mistake_too():
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 
     url = "https://exports.dixa.example"
-    client = ExportsClient(TOKEN, url, transport=httpx.MockTransport(unknown_host), backoff_s=0)
+    transport = httpx.MockTransport(unknown_host)
+    client = ExportsClient(TOKEN, url, transport=transport, requests_per_minute=None, backoff_s=0)
     with client, pytest.raises(ApiUnreachable, match="DIXA_API_BASE_URL") as error:
         client.messages(created=_window())
     assert repr(url) in str(error.value)
