@@ -1,4 +1,4 @@
-"""A run's days into their files: each merged with what the day holds, then written.
+"""A run's rows into their daily files: split by day, merged with what the day holds, written.
 
 The raw assets write through here rather than through the IO manager so that each day's read of
 its previous file, merge and write happen under one lock, and so that what the UI shows for a
@@ -7,11 +7,12 @@ day (its row count, its first rows) describes the file as written, not the rows 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from .daily_split import split_by_windows
 from .duplicates import keep_newest
 from .exports_api import Window
 from .lake import PARALLEL_WRITES, ParquetLake, a_few_at_a_time
@@ -24,6 +25,36 @@ class DayStored:
     rows: int
     versions_kept: int  # rows of the day's previous file that this fetch did not return again
     head: pa.Table  # the first rows, for the preview
+
+
+def store_days(
+    lake: ParquetLake,
+    asset: str,
+    table: pa.Table,
+    partition_column: str,
+    keys: Sequence[str],
+    windows: Sequence[Window],
+    keep_versions_by: str | None = None,
+) -> list[DayStored]:
+    """Write ``table``'s rows into the daily files of ``keys`` (one ``windows`` each), as
+    :func:`store_day` does."""
+    days = zip(keys, windows, split_by_windows(table, partition_column, windows), strict=True)
+    return store_each(lake, asset, days, partition_column, keep_versions_by)
+
+
+def store_each(
+    lake: ParquetLake,
+    asset: str,
+    days: Iterable[tuple[str, Window, pa.Table]],
+    partition_column: str,
+    keep_versions_by: str | None = None,
+) -> list[DayStored]:
+    """:func:`store_day` for each ``(key, window, rows)``, a few at a time."""
+
+    def store(day: tuple[str, Window, pa.Table]) -> DayStored:
+        return store_day(lake, asset, *day, partition_column, keep_versions_by)
+
+    return list(a_few_at_a_time(store, days, PARALLEL_WRITES))
 
 
 def store_day(
@@ -54,18 +85,3 @@ def store_day(
             )
         lake.write(asset, key, rows)
     return DayStored(key, rows.num_rows, kept, rows.slice(0, PREVIEW_ROWS))
-
-
-def store_days(
-    lake: ParquetLake,
-    asset: str,
-    days: Sequence[tuple[str, Window, pa.Table]],
-    partition_column: str,
-    keep_versions_by: str | None = None,
-) -> list[DayStored]:
-    """:func:`store_day` for each ``(key, window, rows)``, a few at a time."""
-
-    def store(day: tuple[str, Window, pa.Table]) -> DayStored:
-        return store_day(lake, asset, *day, partition_column, keep_versions_by)
-
-    return list(a_few_at_a_time(store, days, PARALLEL_WRITES))

@@ -25,6 +25,30 @@ Fetch = Callable[..., Iterator[Piece[pa.Table]]]
 
 
 @dataclass(frozen=True)
+class Ingested:
+    """A whole window at once, for callers that need it so (the reconciliation)."""
+
+    table: pa.Table  # one row per id: the newest version
+    edge_records: int
+    stray_records: int
+    duplicates_dropped: int
+
+
+def ingest_window(
+    client: ExportsClient, spec: TableSpec, fetch: Fetch, window: Window, where: str
+) -> Ingested:
+    """Every piece of ``window`` in one table of ``spec``, at most one row per id."""
+    to_table = partial(records_to_table, spec=spec, where=where)
+    parts, edges, strays = [to_table([])], 0, 0
+    for piece in fetch(client, window, convert=to_table):
+        parts.extend(piece.parts)
+        edges += piece.edge_records
+        strays += len(piece.stray_ids)
+    table, duplicates = latest_per_id(pa.concat_tables(parts), "id", spec.partition_field)
+    return Ingested(table, edges, strays, duplicates)
+
+
+@dataclass(frozen=True)
 class Day:
     key: str
     table: pa.Table

@@ -40,7 +40,7 @@ from dagster import (
 )
 
 from .daily_split import partition_windows
-from .day_files import DayStored, store_days
+from .day_files import DayStored, store_each
 from .exports_api import PermanentError, Window
 from .ingest import DayStream, Fetch
 from .io_manager import PARTITION_COLUMN_KEY
@@ -140,7 +140,7 @@ def build_raw_asset(
                 report_now = not client.fits_one_request(stream.window)
                 for days in stream:
                     fetched = [(day.key, windows[day.key], day.table) for day in days]
-                    stored = store_days(
+                    stored = store_each(
                         lake,
                         export.asset_name,
                         fetched,

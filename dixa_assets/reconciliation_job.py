@@ -23,8 +23,9 @@ from dagster import (
     op,
 )
 
+from .exports_api import PermanentError
 from .lake import ParquetLake
-from .raw_assets import API_POOL, PERMANENT_ERRORS, RETRY
+from .raw_assets import API_POOL, RETRY
 from .reconciliation import ASSET, reconcile
 from .resources import DixaExportsResource
 from .settings import Settings
@@ -53,7 +54,7 @@ def build_reconciliation(
             with dixa.open_client(context.log) as client:
                 result = reconcile(client, lake, partitions_def)
                 metrics = client.metrics.as_dict()
-        except PERMANENT_ERRORS as error:
+        except PermanentError as error:
             raise Failure(description=str(error), allow_retries=False) from None
         figures = {
             "fetched": result.fetched,

@@ -85,7 +85,11 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     defs = build_definitions(Settings.from_env())
     dixa = defs.resources["dixa"]
     assert (dixa.base_url, dixa.requests_per_minute) == ("http://127.0.0.1:9", 4)
-    # Read at run time, so the UI shows the variable's name and never the value.
+    # Unset, runs fail at their first step with one line naming the variable (not Dagster's
+    # configuration error); set, it is read at run time, so the UI shows its name, not its value.
+    assert dixa.api_token == ""
+    monkeypatch.setenv("DIXA_API_TOKEN", "a-token")
+    dixa = build_definitions(Settings.from_env()).resources["dixa"]
     assert isinstance(dixa.api_token, EnvVar) and dixa.api_token.env_var_name == "DIXA_API_TOKEN"
     main = defs.resources["dixa_main"]
     assert main.base_url == "http://127.0.0.1:9/v1" and main.requests_per_second == 10

@@ -46,9 +46,8 @@ def test_a_paced_client_is_never_refused_by_a_server_at_the_real_limit(start_ser
 def test_at_most_two_requests_are_ever_in_flight_at_the_server(start_server):
     server = start_server(latency_ms=150)  # every answer takes long enough to overlap
     with ExportsClient(TOKEN, server.url, requests_per_minute=None) as client:
-        pieces = client.pieces(LONG)
-        got = [piece for piece, _ in client.stream(pieces, lambda w: client.messages(created=w))]
-        assert got == pieces and len(server.request_log) == len(pieces) == 5
+        got = [piece.window for piece in client.message_pieces(created=LONG)]
+        assert got == LONG.split() and len(server.request_log) == len(got) == 5
         assert max(entry.in_flight for entry in server.request_log) == 2
         server.reset_log()
         assert client.messages(created=LONG).requests == 5  # one call, split by the client
@@ -57,10 +56,9 @@ def test_at_most_two_requests_are_ever_in_flight_at_the_server(start_server):
 
 def test_a_stream_fetches_ahead_no_more_than_it_may_have_in_flight(simulator):
     with ExportsClient(TOKEN, simulator.url, requests_per_minute=None) as client:
-        pieces = client.pieces(LONG)
-        answers = client.stream(pieces, lambda w: client.messages(created=w))
+        answers = client.message_pieces(created=LONG)
         for consumed, _ in enumerate(answers, start=1):
             if consumed == 1:
                 time.sleep(0.3)  # a slow consumer: an unbounded stream would fetch on meanwhile
             assert simulator.export_requests_received <= consumed + 2
-    assert simulator.export_requests_received == len(pieces) == 5
+    assert simulator.export_requests_received == len(LONG.split()) == 5
