@@ -8,6 +8,7 @@ from dagster import (
     AssetSelection,
     BetaWarning,
     Definitions,
+    EnvVar,
     SupersessionWarning,
     define_asset_job,
 )
