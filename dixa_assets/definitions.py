@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from .activity_asset import build_activity_asset
+from .code_references import with_code_references
 from .dimension_assets import build_dimension_definitions
 from .freshness import freshness_sensor, raw_freshness_checks
 from .io_manager import DixaLakeIOManager
@@ -31,6 +32,10 @@ DAILY_JOB = "dixa_daily_job"
 # Single-run backfills (`backfill_policy`) are what make a year cost 12 requests, not 365; we use
 # that beta API knowingly, so its warning would only be noise in every run's log.
 warnings.filterwarnings("ignore", category=BetaWarning, message=".*backfill_policy.*")
+# The UI's links from each asset to its source (code_references.py) are beta too.
+warnings.filterwarnings(
+    "ignore", category=BetaWarning, message=".*(CodeReference|code_references).*"
+)
 # Dagster marks the time-partition freshness checks superseded by asset-level FreshnessPolicy,
 # which cannot say which day is late: we keep the checks for the raw days, knowingly.
 warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*freshness_checks.*")
@@ -48,8 +53,7 @@ def build_definitions(settings: Settings) -> Definitions:
         DAILY_JOB,
         # With the freshness checks: each run says at once whether today is now in.
         selection=AssetSelection.groups(RAW_GROUP),
-        description="Fetch Dixa conversations, messages and activity log of the selected days "
-        "(the schedules select the recent days and today) into the Parquet lake.",
+        description=daily_job_description(settings.lookback_days),
     )
     schedules = [daily_schedule(DAILY_JOB, partitions_def, settings.lookback_days)]
     if settings.refresh_minutes:
@@ -65,7 +69,7 @@ def build_definitions(settings: Settings) -> Definitions:
     )
     schedules.append(dimensions_schedule)
     raw = Definitions(
-        assets=[*raw_assets, *dimensions],
+        assets=with_code_references([*raw_assets, *dimensions]),
         asset_checks=freshness_checks,
         jobs=[daily_job, reconciliation_job, dimensions_job],
         schedules=schedules,
@@ -83,6 +87,17 @@ def build_definitions(settings: Settings) -> Definitions:
         },
     )
     return Definitions.merge(raw, build_modelled_definitions(settings, partitions_def))
+
+
+def daily_job_description(lookback_days: int) -> str:
+    return (
+        "Fetch the selected days of the raw exports into the Parquet lake: dixa_conversations "
+        "(each conversation's current version, by the day of its updated_at) and dixa_messages "
+        "(by the day of their created_at), a range of days in one Exports API request per "
+        "endpoint, then run their checks (freshness, ids, required fields, schema drift, window). Its schedules select the last "
+        f"{lookback_days} complete day(s) (DIXA_LOOKBACK_DAYS) and today so far. The DuckDB "
+        "tables follow by automation, not in this job."
+    )
 
 
 defs = build_definitions(Settings.from_env())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, TimeWindowPartitionsDefinition
 from dagster_duckdb import DuckDBResource
 
+from ..code_references import with_code_references
 from ..settings import Settings
 from .activity_assets import build_activity_modelled_assets
 from .assets import build_modelled_assets
@@ -20,11 +21,13 @@ def build_modelled_definitions(
     """Modelled assets, raw-file checks, the automation that keeps them current, and the
     ``duckdb`` resource over ``DIXA_DUCKDB_PATH``."""
     return Definitions(
-        assets=[
-            *build_modelled_assets(settings, partitions_def),
-            build_erasures_asset(settings),
-            *build_activity_modelled_assets(settings, partitions_def),
-        ],
+        assets=with_code_references(
+            [
+                *build_modelled_assets(settings, partitions_def),
+                build_erasures_asset(settings),
+                *build_activity_modelled_assets(settings, partitions_def),
+            ]
+        ),
         asset_checks=build_raw_checks(settings, partitions_def),
         sensors=[automation_sensor(), build_late_updates_sensor(partitions_def)],
         resources={"duckdb": DuckDBResource(database=settings.duckdb_path)},
