@@ -4,7 +4,8 @@ Unlike Dagster's ``UPathIOManager``, it accepts an output that spans several par
 single-run backfill): it splits the rows into their daily files by the asset's partitioning
 timestamp column, named in the asset's ``dixa/partition_column`` metadata. Every row must fall
 in exactly one partition of the run, or nothing is written. Inputs come back as one DataFrame,
-for one partition or a range.
+for one partition or a range; an input whose metadata sets ``allow_missing_partitions`` (the
+convention of Dagster's ``UPathIOManager``) gets the days that exist and skips the others.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 from .daily_split import partition_windows, split_by_windows
-from .lake import ParquetLake
+from .lake import ParquetLake, PartitionMissing
+from .lake_root import is_local
+from .lake_schema import DECLARED
 
 PARTITION_COLUMN_KEY = "dixa/partition_column"
+ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
 
 
 class DixaLakeIOManager(ConfigurableIOManager):
@@ -41,15 +45,49 @@ class DixaLakeIOManager(ConfigurableIOManager):
         table = pa.Table.from_pandas(obj, preserve_index=False)
         parts = split_by_windows(table, column, windows)
         self.lake.write_all(asset, zip(keys, parts, strict=True))
-        metadata: dict[str, str | int] = {"lake_folder": str(self.lake.root / asset)}
+        metadata: dict[str, object] = {"lake_folder": str(self.lake.root / asset)}
         if len(keys) == 1:
-            metadata["path"] = str(self.lake.path(asset, keys[0]))
+            metadata.update(file_metadata(self.lake, asset, keys[0]))
         context.add_output_metadata(metadata)
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         asset = _asset_name(context)
-        table = self.lake.read(asset, list(context.asset_partition_keys))
+        keys = list(context.asset_partition_keys)
+        if context.definition_metadata.get(ALLOW_MISSING_PARTITIONS):
+            keys = self._stored(context, asset, keys)
+            if not keys:
+                return _empty(asset).to_pandas(types_mapper=pd.ArrowDtype)
+        table = self.lake.read(asset, keys)
         return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+    def _stored(self, context: InputContext, asset: str, keys: list[str]) -> list[str]:
+        """The keys whose files exist; the others are logged as skipped."""
+        stored = [key for key in keys if self.lake.path(asset, key).exists()]
+        skipped = [key for key in keys if key not in stored]
+        if skipped:
+            context.log.warning(
+                f"{asset}: {len(skipped)} of {len(keys)} partition(s) not materialized, skipped "
+                f"({ALLOW_MISSING_PARTITIONS}): {', '.join(skipped)}"
+            )
+        return stored
+
+
+def file_metadata(lake: ParquetLake, asset: str, key: str) -> dict[str, object]:
+    """Where a partition's file is: a path to open, and Dagster's ``dagster/uri``."""
+    path = lake.path(asset, key)
+    uri = path.absolute().as_uri() if is_local(path) else str(path)
+    return {"path": str(path), "dagster/uri": uri}
+
+
+def _empty(asset: str) -> pa.Table:
+    """No partition at all: the declared columns and no rows, for an asset with a schema."""
+    declared = DECLARED.get(asset)
+    if declared is None:
+        raise PartitionMissing(
+            f"{asset}: none of the partitions asked for has been materialized, and without a "
+            "declared schema there are no columns to return"
+        )
+    return declared.empty_table()
 
 
 def _asset_name(context: OutputContext | InputContext) -> str:

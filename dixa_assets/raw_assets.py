@@ -43,9 +43,8 @@ from .daily_split import partition_windows
 from .day_files import DayStored, store_each
 from .exports_api import PermanentError, Window
 from .ingest import DayStream, Fetch
-from .io_manager import PARTITION_COLUMN_KEY
+from .io_manager import PARTITION_COLUMN_KEY, file_metadata
 from .lake import ParquetLake
-from .lake_root import is_local
 from .metadata import column_schema, preview, unknown_field_counts
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
@@ -216,9 +215,3 @@ def day_metadata(
         metadata["versions_kept"] = day.versions_kept
     return metadata
 
-
-def file_metadata(lake: ParquetLake, asset: str, key: str) -> dict[str, object]:
-    """Where the day's file is: a path to open, and Dagster's ``dagster/uri``."""
-    path = lake.path(asset, key)
-    uri = path.absolute().as_uri() if is_local(path) else str(path)
-    return {"path": str(path), "dagster/uri": uri}
