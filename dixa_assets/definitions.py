@@ -94,7 +94,8 @@ def daily_job_description(lookback_days: int) -> str:
         "Fetch the selected days of the raw exports into the Parquet lake: dixa_conversations "
         "(each conversation's current version, by the day of its updated_at) and dixa_messages "
         "(by the day of their created_at), a range of days in one Exports API request per "
-        "endpoint, then run their checks (freshness, ids, required fields, schema drift, window). Its schedules select the last "
+        "endpoint, then run their checks (freshness, ids, required fields, schema drift, "
+        "window). Its schedules select the last "
         f"{lookback_days} complete day(s) (DIXA_LOOKBACK_DAYS) and today so far. The DuckDB "
         "tables follow by automation, not in this job."
     )

@@ -36,6 +36,7 @@ from dagster import (
 from .definitions import build_definitions
 from .exports_api import Window
 from .lake import ParquetLake
+from .modelled.database import qualified_name, use_schema
 from .settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -118,14 +119,19 @@ def summarize_tables(settings: Settings) -> None:
                sum(inbound_messages)::BIGINT AS inbound,
                sum(outbound_messages)::BIGINT AS outbound,
                round(median(first_response_seconds_median) / 60, 1) AS first_response_min
-        FROM dixa.daily_support_metrics GROUP BY day ORDER BY day
+        FROM daily_support_metrics GROUP BY day ORDER BY day
     """
-    with duckdb.connect(settings.duckdb_path, read_only=True) as con:
-        ((conversations,),) = con.sql("SELECT count(*) FROM dixa.conversations").fetchall()
-        print(f"\nDuckDB: {Path(settings.duckdb_path).absolute()}")
-        print(f"dixa.conversations: {conversations} conversations, latest version of each")
-        print("dixa.daily_support_metrics (all channels; first response: median of the")
-        print("channel/queue medians, minutes):")
+    database = settings.duckdb_path
+    with duckdb.connect(database, read_only=True) as con:
+        use_schema(con, create=False)
+        ((conversations,),) = con.sql("SELECT count(*) FROM conversations").fetchall()
+        print(f"\nDuckDB: {Path(database).absolute()}")
+        print(
+            f"{qualified_name(database, 'conversations')}: {conversations} conversations, "
+            "latest version of each"
+        )
+        print(f"{qualified_name(database, 'daily_support_metrics')} (all channels;")
+        print("first response: median of the channel/queue medians, minutes):")
         print(con.sql(query))
         teams = con.execute(TEAM_SUMMARY).fetchall()
     print("dixa.daily_team_metrics (all days, by team at handling time):")

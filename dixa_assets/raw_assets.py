@@ -214,4 +214,3 @@ def day_metadata(
     if export.keep_versions_by is not None:
         metadata["versions_kept"] = day.versions_kept
     return metadata
-

@@ -49,8 +49,7 @@ class Settings:
         start_date = os.environ.get("DIXA_START_DATE") or DEFAULT_START_DATE
         timezone = os.environ.get("DIXA_TIMEZONE") or DEFAULT_TIMEZONE
         data_dir = os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR
-        # Not "dixa.duckdb": DuckDB names the catalog after the file, and a catalog "dixa" makes
-        # the schema "dixa" ambiguous. Beside an object-store lake, the file stays local.
+        # Beside an object-store lake, the database file stays local.
         local_dir = "." if "://" in data_dir else data_dir
         duckdb_path = os.environ.get("DIXA_DUCKDB_PATH") or str(
             Path(local_dir) / "warehouse.duckdb"

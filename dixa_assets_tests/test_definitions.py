@@ -101,3 +101,14 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     monkeypatch.setenv("DIXA_REQUESTS_PER_MINUTE", "ten")
     with pytest.raises(ValueError, match="DIXA_REQUESTS_PER_MINUTE"):
         Settings.from_env()
+
+
+def test_the_daily_jobs_description_says_what_it_fetches(monkeypatch):
+    """What the job selects and the days its schedules pick, from the definitions themselves."""
+    monkeypatch.setenv("DIXA_LOOKBACK_DAYS", "5")
+    defs = build_definitions(Settings.from_env())
+    job = defs.resolve_job_def("dixa_daily_job")
+    description = job.description or ""
+    for key in job.asset_layer.asset_graph.get_all_asset_keys():
+        assert key.to_user_string() in description
+    assert "last 5 complete day(s)" in description and "today so far" in description

@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..modelled.database import SCHEMA, exclusive_lock
+from ..modelled.database import SCHEMA, column_names, exclusive_lock, use_schema
 from ..modelled.tables import comment_columns, transaction
 from .lake import ANONYMIZED
 from .personal import TABLE_PERSONAL, dirty_predicate
 
-AUDIT_TABLE = f"{SCHEMA}.erasures"
+AUDIT_TABLE = "erasures"  # in schema dixa, as the modelled tables
 AUDIT_COLUMNS = {
     "conversation_id": ("BIGINT", "Id of the anonymized conversation (csid)"),
     "anonymized_at": ("BIGINT", "anonymized_at of its newest stored version (epoch ms)"),
@@ -47,8 +47,8 @@ def pending_marker(database: str) -> Path:
 
 def erase_tables(con: duckdb.DuckDBPyConnection) -> dict[str, dict[int, int]]:
     """Erase every registered table's personal data of the conversations in ``anonymized``
-    (registered on ``con``), inside the caller's transaction; rows changed by table and
-    conversation id."""
+    (registered on ``con``), inside the caller's transaction; rows changed by table
+    (``dixa.<table>``) and conversation id."""
     changed: dict[str, dict[int, int]] = {}
     for table, where in _dirty_filters(con).items():
         personal = TABLE_PERSONAL[table]
@@ -66,14 +66,17 @@ def erase_tables(con: duckdb.DuckDBPyConnection) -> dict[str, dict[int, int]]:
                 for name, rule in rules.items()
             )
             con.execute(f"UPDATE {table} SET {assignments} WHERE {where}")
-        changed[table] = counts
+        changed[_schema_and_name(table)] = counts
     return changed
 
 
 def leftover_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows still holding personal data of an anonymized conversation, by table."""
+    """Rows still holding personal data of an anonymized conversation, by table
+    (``dixa.<table>``)."""
     return {
-        table: con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+        _schema_and_name(table): con.execute(
+            f"SELECT count(*) FROM {table} WHERE {where}"
+        ).fetchall()[0][0]
         for table, where in _dirty_filters(con).items()
     }
 
@@ -101,7 +104,7 @@ def erase_database(
     marker = pending_marker(database)
     with exclusive_lock(database, lock_timeout_s):
         with duckdb.connect(database) as con:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            use_schema(con)
             con.register(ANONYMIZED, anonymized)
             if any(leftover_rows(con).values()):
                 _touch(marker)
@@ -155,12 +158,12 @@ def _dirty_filters(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> frozenset[str]:
-    schema, name = table.split(".")
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t",
-        {"s": schema, "t": name},
-    ).fetchall()
-    return frozenset(row[0] for row in rows)
+    return frozenset(column_names(con, table))
+
+
+def _schema_and_name(table: str) -> str:
+    """How reports and the audit name a table: ``dixa.<table>``, the same for any file name."""
+    return f"{SCHEMA}.{table}"
 
 
 def _touch(marker: Path) -> None:

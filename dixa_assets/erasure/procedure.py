@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from ..lake import ParquetLake
-from ..modelled.database import WRITE_LOCK_TIMEOUT_S, exclusive_lock
+from ..modelled.database import WRITE_LOCK_TIMEOUT_S, exclusive_lock, use_schema
 from .database import erase_database, leftover_rows, pending_marker
 from .lake import ANONYMIZED, anonymized_conversations, dirty_days, rewrite_day
 from .personal import RAW_PERSONAL
@@ -102,6 +102,7 @@ def leftovers(
         for asset in RAW_PERSONAL:
             found[asset] = sum(dirty_days(con, lake, asset).rows_by_day.values())
     with exclusive_lock(database, lock_timeout_s), duckdb.connect(database) as con:
+        use_schema(con)
         con.register(ANONYMIZED, anonymized)
         found.update(leftover_rows(con))
     found["database_rewrite_pending"] = int(pending_marker(database).exists())

@@ -22,6 +22,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     Failure,
     MaterializeResult,
@@ -39,7 +40,7 @@ from ..schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from ..schemas import MESSAGES as MESSAGES_SPEC
 from ..settings import Settings
 from .automation import follow_same_day, rebuild_after_raw_changes
-from .database import DUCKDB_POOL, fetch_dicts, locked_connection
+from .database import DUCKDB_POOL, fetch_dicts, locked_connection, qualified_name
 from .keys import (
     CONVERSATION_MESSAGES_KEY,
     CONVERSATIONS_KEY,
@@ -47,6 +48,11 @@ from .keys import (
     MODELLED_GROUP,
     RAW_CONVERSATIONS_KEY,
     RAW_MESSAGES_KEY,
+)
+from .lineage import (
+    conversation_messages_lineage,
+    conversations_lineage,
+    daily_support_metrics_lineage,
 )
 from .metadata import describe_table
 from .sql import (
@@ -82,6 +88,13 @@ DUCKDB_ASSET = {
     "pool": DUCKDB_POOL,
     "retry_policy": RETRY,
 }
+
+TABLES = {
+    CONVERSATIONS_KEY: CONVERSATIONS_TABLE,
+    CONVERSATION_MESSAGES_KEY: CONVERSATION_MESSAGES_TABLE,
+    DAILY_SUPPORT_METRICS_KEY: DAILY_SUPPORT_METRICS_TABLE,
+}
+"""Each modelled asset's table in schema dixa; its ``dagster/table_name`` adds the catalog."""
 
 CONVERSATION_PREVIEW = ("id", "updated_at_ts", "initial_channel", "status", "queue_name")
 MESSAGE_PREVIEW = (
@@ -135,8 +148,15 @@ def build_modelled_assets(
     """The three modelled assets for one set of settings."""
     lake = ParquetLake(settings.data_dir)
     policy = modelled_freshness_policy(settings.refresh_minutes)
+
+    def finish(spec: AssetSpec) -> AssetSpec:
+        table = qualified_name(settings.duckdb_path, TABLES[spec.key])
+        return spec.replace_attributes(freshness_policy=policy).merge_attributes(
+            metadata={"dagster/table_name": table}
+        )
+
     return [
-        asset.map_asset_specs(lambda spec: spec.replace_attributes(freshness_policy=policy))
+        asset.map_asset_specs(finish)
         for asset in (
             _conversations_asset(lake),
             _conversation_messages_asset(lake, partitions_def),
@@ -154,7 +174,7 @@ def _conversations_asset(lake: ParquetLake) -> AssetsDefinition:
         "full from the Parquet lake whenever a raw conversations day changes.",
         **DUCKDB_ASSET,
         automation_condition=rebuild_after_raw_changes(),
-        metadata={"dagster/table_name": CONVERSATIONS_TABLE},
+        metadata={"dagster/column_lineage": conversations_lineage()},
         check_specs=[
             AssetCheckSpec(
                 "one_row_per_id",
@@ -228,7 +248,7 @@ def _conversation_messages_asset(
         "its days' rows in one transaction.",
         **DUCKDB_ASSET,
         automation_condition=follow_same_day(),
-        metadata={"dagster/table_name": CONVERSATION_MESSAGES_TABLE},
+        metadata={"dagster/column_lineage": conversation_messages_lineage()},
         check_specs=[
             AssetCheckSpec(
                 "conversations_known",
@@ -334,7 +354,7 @@ def _daily_support_metrics_asset(
         description=_metrics_description(),
         **DUCKDB_ASSET,
         automation_condition=follow_same_day(),
-        metadata={"dagster/table_name": DAILY_SUPPORT_METRICS_TABLE},
+        metadata={"dagster/column_lineage": daily_support_metrics_lineage()},
         check_specs=[
             AssetCheckSpec(
                 "messages_add_up",

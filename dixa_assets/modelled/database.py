@@ -47,15 +47,14 @@ def locked_connection(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the resource's database, alone: no other of our connections is open.
 
-    Waits up to ``timeout_s`` for the lock, then raises :class:`DatabaseBusy`. The schema
-    ``dixa`` exists on the connection handed out.
+    Waits up to ``timeout_s`` for the lock, then raises :class:`DatabaseBusy`. The connection is
+    in the schema ``dixa`` of its database (:func:`use_schema`).
     """
     database = duckdb_resource.database
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(lock_path(database), timeout_s), duckdb_resource.get_connection() as con:
         try:
-            _refuse_ambiguous_catalog(con, database)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            use_schema(con)
             yield con
         finally:
             # The resource closes only on success; a failed write must free the file too.
@@ -80,16 +79,42 @@ def fetch_dicts(
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def _refuse_ambiguous_catalog(con: duckdb.DuckDBPyConnection, database: str) -> None:
-    """DuckDB names a database after its file: in ``dixa.duckdb``, ``dixa.conversations`` could be
-    catalog ``dixa`` or schema ``dixa`` and DuckDB refuses (or picks the wrong one). Say so."""
-    catalog = con.execute("SELECT current_database()").fetchone()
-    if catalog and catalog[0] == SCHEMA:
-        raise ValueError(
-            f"DIXA_DUCKDB_PATH={database}: a database file named {SCHEMA}.duckdb makes the "
-            f"tables' names ({SCHEMA}.<table>) ambiguous in DuckDB; choose another file name, "
-            "e.g. warehouse.duckdb"
-        )
+def use_schema(con: duckdb.DuckDBPyConnection, create: bool = True) -> None:
+    """Make ``<catalog>.dixa`` the connection's schema, creating it if needed: the project's SQL
+    names its tables without a schema, so they resolve there whatever the file is called.
+
+    DuckDB names a database's catalog after its file (``dixa.duckdb``: catalog ``dixa``), and a
+    two-part ``dixa.conversations`` is then ambiguous between catalog and schema; qualified by
+    catalog, ``dixa.dixa.conversations`` is not, and neither is a name resolved by ``USE``.
+    """
+    catalog = _quoted(con.execute("SELECT current_database()").fetchall()[0][0])
+    if create:  # not on a read-only connection
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{SCHEMA}")
+    con.execute(f"USE {catalog}.{SCHEMA}")
+
+
+def catalog_name(database: str) -> str:
+    """The catalog DuckDB gives a database file: its name up to the first dot."""
+    return Path(database).name.split(".")[0]
+
+
+def qualified_name(database: str, table: str) -> str:
+    """``<catalog>.dixa.<table>``: how any DuckDB client names the table unambiguously."""
+    return f"{catalog_name(database)}.{SCHEMA}.{table}"
+
+
+def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of ``table`` in the connection's schema, in order (none if it does not exist)."""
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND table_name = $t ORDER BY column_index",
+        {"t": table},
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from ..lake import ParquetLake
 from ..raw_assets import OWNERS, RETRY
 from ..settings import Settings
 from .automation import after_deps_updated
-from .database import DUCKDB_POOL
+from .database import DUCKDB_POOL, qualified_name
 from .keys import ERASURES_KEY, PRIVACY_GROUP, RAW_CONVERSATIONS_KEY
 
 AUDIT_METADATA_ROWS = 100
@@ -37,6 +37,7 @@ CHECK = "no_personal_data_left"
 
 def build_erasures_asset(settings: Settings) -> AssetsDefinition:
     lake = ParquetLake(settings.data_dir)
+    audit_table = qualified_name(settings.duckdb_path, AUDIT_TABLE)
 
     @asset(
         key=ERASURES_KEY,
@@ -47,14 +48,14 @@ def build_erasures_asset(settings: Settings) -> AssetsDefinition:
         "values, wrap-up notes, rating comments and its messages' texts and addresses, from "
         "every raw Parquet day (files rewritten atomically) and every DuckDB table (one "
         "transaction, then the database file rewritten so no freed block keeps them). Ids, "
-        f"timestamps, channels, queues, agents and scores stay. Audit: {AUDIT_TABLE}.",
+        f"timestamps, channels, queues, agents and scores stay. Audit: {audit_table}.",
         group_name=PRIVACY_GROUP,
         owners=OWNERS,
         kinds={"duckdb", "parquet"},
         pool=DUCKDB_POOL,
         retry_policy=RETRY,
         automation_condition=after_deps_updated("erase after raw conversations changed"),
-        metadata={"dagster/table_name": AUDIT_TABLE},
+        metadata={"dagster/table_name": audit_table},
         check_specs=[
             AssetCheckSpec(
                 CHECK,

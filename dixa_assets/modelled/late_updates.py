@@ -131,9 +131,10 @@ def stale_days(
     """Partition keys of days whose modelled rows no longer match the current conversations."""
     with locked_connection(duckdb_resource, timeout_s=SENSOR_LOCK_TIMEOUT_S) as con:
         tables = {
-            f"{schema}.{name}"
-            for schema, name in con.execute(
-                "SELECT schema_name, table_name FROM duckdb_tables()"
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = current_schema()"
             ).fetchall()
         }
         days: set[str] = set()

@@ -19,15 +19,16 @@ from .sql import DAY_COLUMN
 
 
 def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema:
-    """The columns of ``schema.table`` with their DuckDB types, comments and nullability."""
-    schema, name = table.split(".")
+    """The columns of ``table`` (in the connection's schema) with their DuckDB types, comments
+    and nullability."""
     rows = con.execute(
         """
         SELECT column_name, data_type, comment, is_nullable
-        FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t
+        FROM duckdb_columns() WHERE database_name = current_database()
+            AND schema_name = current_schema() AND table_name = $t
         ORDER BY column_index
         """,
-        {"s": schema, "t": name},
+        {"t": table},
     ).fetchall()
     return TableSchema(
         columns=[

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from ..schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from ..schemas import TS_SUFFIX, Kind
-from .database import SCHEMA
 
-CONVERSATIONS_TABLE = f"{SCHEMA}.conversations"
-CONVERSATION_MESSAGES_TABLE = f"{SCHEMA}.conversation_messages"
-DAILY_SUPPORT_METRICS_TABLE = f"{SCHEMA}.daily_support_metrics"
+# The tables of schema ``dixa``, named as the connections of ``database.locked_connection`` (in
+# that schema, whatever the database file is called) resolve them.
+CONVERSATIONS_TABLE = "conversations"
+CONVERSATION_MESSAGES_TABLE = "conversation_messages"
+DAILY_SUPPORT_METRICS_TABLE = "daily_support_metrics"
 DAY_COLUMN = "day"
 
 # --- conversations --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from .database import column_names
 from .sql import DAY_COLUMN
 
 
@@ -67,14 +68,7 @@ def comment_columns(
 ) -> None:
     """Store each column's description as its DuckDB comment (shown by ``duckdb_columns()`` and
     in the Dagster UI's column schema). Columns the table does not have are skipped."""
-    schema, name = table.split(".")
-    present = {
-        row[0]
-        for row in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t",
-            {"s": schema, "t": name},
-        ).fetchall()
-    }
+    present = set(column_names(con, table))
     for column, text in descriptions.items():
         if column in present:
             literal = text.replace("'", "''")

@@ -15,7 +15,7 @@ from dixa_assets.modelled.tables import replace_days, transaction
 from ..conftest import run_assets
 from .conftest import query
 
-TABLE = "dixa.example"
+TABLE = "example"  # in schema dixa, where locked_connection puts the connection
 DAY_ROWS = (
     "SELECT * FROM (VALUES (DATE '2025-03-02', 'new'), (DATE '2025-03-02', 'newer')) t(day, v)"
 )
@@ -73,14 +73,6 @@ def test_a_second_writer_waits_for_the_lock_and_gives_up_with_a_clear_error(tmp_
     assert outcome and "stayed locked" in str(outcome[0])
     with locked_connection(resource, timeout_s=0.3):
         pass  # free again once the first writer is done
-
-
-def test_a_database_named_like_the_schema_is_refused(tmp_path):
-    with (
-        pytest.raises(ValueError, match="ambiguous"),
-        locked_connection(DuckDBResource(database=str(tmp_path / "dixa.duckdb"))),
-    ):
-        pass
 
 
 def test_conversations_from_an_empty_lake_is_an_empty_table_with_the_raw_schema(settings):
