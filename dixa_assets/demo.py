@@ -1,15 +1,16 @@
 """The README's first command: the main job end to end against the simulator.
 
 Starts the Dixa Exports simulator on loopback, materializes the last week and today so far of
-both raw assets through Dagster (one single-run backfill, recorded in ``./.dagster_home`` so
-``dagster dev`` shows it afterwards), builds the DuckDB tables, then prints where the data is, a
-per-day summary, whether what was stored equals the simulator's ground truth, and every check's
-result (and why, for one that warns).
+both raw assets through Dagster (``dg launch``: one single-run backfill, recorded in the demo's
+own instance, ``.demo/dagster_home``, so demo mode shows it afterwards), builds the DuckDB
+tables, then prints where the data is, a per-day summary, whether what was stored equals the
+simulator's ground truth, and every check's result (and why, for one that warns).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +42,7 @@ from .modelled.database import qualified_name, use_schema
 from .settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = PROJECT_ROOT / ".demo"
 RAW_ASSETS = ("dixa_conversations", "dixa_messages")
 DAILY_TABLES = ("conversation_messages", "daily_support_metrics", "daily_team_metrics")
 ACTIVITY_LOG = ("dixa_activity_log",)
@@ -54,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--days", type=int, default=7, help="how many complete days to fetch, besides today"
     )
+    parser.add_argument(
+        "--state-dir",
+        default=DEMO_DIR,
+        help="where the demo keeps its Dagster instance, lake and DuckDB file "
+        "(default: .demo in the project; never $DAGSTER_HOME or $DIXA_DATA_DIR)",
+    )
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
-    home = prepare_dagster_home()
+    state = demo_state(args.state_dir)
+    settings, home = state.settings(), state.home
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     first, last = today - timedelta(days=args.days), today
     token = secrets.token_urlsafe(24)  # a fresh token for this simulator only; never printed
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     with running_simulator(token) as url:
         env = {
             **os.environ,
-            "DAGSTER_HOME": str(home),
+            **state.env(),
             **simulator_env(url, token),
             "DIXA_START_DATE": min(date.fromisoformat(settings.start_date), first).isoformat(),
         }
@@ -82,21 +91,22 @@ def main(argv: list[str] | None = None) -> int:
             summarize(settings, instance, url, first, last)
             summarize_tables(settings)
             report_checks(check_results(settings, instance))
-    print(f"\nExplore them in the Dagster UI: .venv/bin/python -m dixa_assets.dev  ({home})")
+    print(f"\nExplore them in the Dagster UI: .venv/bin/python -m dixa_assets.dev  ({state.root})")
     return 0
 
 
 def materialize(
     env: dict[str, str], log: IO[str], what: str, assets: Sequence[str], days: str | None = None
 ) -> None:
-    """One `dagster asset materialize` run, recorded in the instance so the UI shows it later."""
+    """One `dg launch` run (the README's command line), recorded in the instance so the UI shows
+    it later."""
     print(f"Materializing {what} ({', '.join(assets)}){f' for {days}' if days else ''}")
-    command = [*dagster_cli(), "asset", "materialize", "-m", "dixa_assets.definitions"]
-    command += ["--select", ",".join(assets)]
+    command = [str(Path(sys.executable).with_name("dg")), "launch", "--assets", ",".join(assets)]
     if days:
         command += ["--partition-range", days]
     log.flush()
-    if subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
         log.flush()
         print(Path(log.name).read_text()[-4000:])
         raise SystemExit(f"The Dagster run failed; its full log is in {log.name}")
@@ -239,14 +249,53 @@ def truth_ids(url: str, kind: str, window: Window, field: str | None = None) -> 
     return {str(i) for i in response.json()}
 
 
-def prepare_dagster_home() -> Path:
-    """$DAGSTER_HOME, or ./.dagster_home by default, holding the repo's dagster.yaml (the API pool
-    limit and run queue the project relies on); an existing dagster.yaml there is kept."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    return home
+@dataclass(frozen=True)
+class DemoState:
+    """Where the demo and demo mode keep everything: ``<root>/dagster_home`` (the instance, with
+    the repo's dagster.yaml), ``<root>/data`` (the lake) and ``<root>/data/warehouse.duckdb``.
+
+    Never ``$DAGSTER_HOME``, ``$DIXA_DATA_DIR`` or ``$DIXA_DUCKDB_PATH``: exported for real work,
+    they could name a real lake and instance, which simulated runs must not touch.
+    """
+
+    root: Path
+
+    @property
+    def home(self) -> Path:
+        return self.root / "dagster_home"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DAGSTER_HOME": str(self.home),
+            "DIXA_DATA_DIR": str(self.data),
+            "DIXA_DUCKDB_PATH": str(self.data / "warehouse.duckdb"),
+        }
+
+    def settings(self) -> Settings:
+        """The settings from the environment, but for the places, which are the demo's own."""
+        env = self.env()
+        return dataclasses.replace(
+            Settings.from_env(),
+            data_dir=env["DIXA_DATA_DIR"],
+            duckdb_path=env["DIXA_DUCKDB_PATH"],
+        )
+
+
+def demo_state(root: str | os.PathLike[str] = DEMO_DIR) -> DemoState:
+    """The demo's folder, made ready (an existing dagster.yaml there is kept); says which
+    exported variables it leaves alone."""
+    state = DemoState(Path(root).resolve())
+    state.home.mkdir(parents=True, exist_ok=True)
+    if not (state.home / "dagster.yaml").exists():
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", state.home / "dagster.yaml")
+    for name, value in state.env().items():
+        if os.environ.get(name) and os.environ[name] != value:
+            print(f"Ignoring {name}={os.environ[name]}: the demo keeps its state in {state.root}")
+    return state
 
 
 @contextmanager
@@ -291,10 +340,6 @@ def simulator_env(url: str, token: str) -> dict[str, str]:
         "DIXA_API_TOKEN": token,
         "DIXA_REQUESTS_PER_MINUTE": str(SIMULATOR_REQUESTS_PER_MINUTE),
     }
-
-
-def dagster_cli() -> list[str]:
-    return [str(Path(sys.executable).with_name("dagster"))]
 
 
 if __name__ == "__main__":

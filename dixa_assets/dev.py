@@ -4,9 +4,10 @@
 webserver and daemon (``dg dev``, which is ``dagster dev``) against it, switches every schedule and
 sensor on through the webserver, and launches at once the run the refresh schedule launched at its
 last tick: the last days land in the Parquet lake and the modelled tables follow by automation,
-without waiting for tomorrow's tick. The instance is ``$DAGSTER_HOME`` (default
-``./.dagster_home``, where ``dixa_assets.demo`` records its runs too); the data goes where
-``DIXA_DATA_DIR`` says (default ``./data``). Ctrl-C stops everything.
+without waiting for tomorrow's tick. Everything is kept in the demo's own folder (``.demo``,
+shared with ``dixa_assets.demo``; see ``demo.DemoState``), never in an exported
+``DAGSTER_HOME`` or ``DIXA_DATA_DIR``. Ctrl-C stops everything and switches off again what it
+switched on.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ import httpx
 from dagster import DagsterInstance
 
 from .demo import (
+    DEMO_DIR,
     PROJECT_ROOT,
     check_results,
-    prepare_dagster_home,
+    demo_state,
     report_checks,
     running_simulator,
     simulator_env,
 )
-from .lake_root import is_local, lake_root
 from .reconciliation_job import RECONCILIATION_SCHEDULE
 from .settings import Settings
 
@@ -87,6 +88,17 @@ mutation StartSchedule($selector: ScheduleSelector!) {
 START_SENSOR = """
 mutation StartSensor($selector: SensorSelector!) {
   startSensor(sensorSelector: $selector) { __typename ... on PythonError { message } }
+}
+"""
+# Back to the default status (off for the schedules and the sensors demo mode switched on).
+RESET_SCHEDULE = """
+mutation ResetSchedule($selector: ScheduleSelector!) {
+  resetSchedule(scheduleSelector: $selector) { __typename ... on PythonError { message } }
+}
+"""
+RESET_SENSOR = """
+mutation ResetSensor($selector: SensorSelector!) {
+  resetSensor(sensorSelector: $selector) { __typename ... on PythonError { message } }
 }
 """
 DRY_RUN = """
@@ -152,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m dixa_assets.dev", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--port", type=int, default=3000, help="port of the Dagster UI")
+    parser.add_argument(
+        "--state-dir",
+        default=DEMO_DIR,
+        help="where demo mode keeps its Dagster instance, lake and DuckDB file "
+        "(default: .demo in the project, shared with the demo)",
+    )
     args = parser.parse_args(argv)
     if not _port_is_free(args.port):
         # Checked first: dagster dev does not stop when its webserver cannot listen, and the
@@ -159,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{HOST}:{args.port} is in use (another Dagster UI?): choose another --port")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress lines
 
-    settings = Settings.from_env()
-    home = prepare_dagster_home()
+    state = demo_state(args.state_dir)
+    settings, home = state.settings(), state.home
     log_path = home / LOG_NAME
     ui = f"http://{HOST}:{args.port}"
     token = secrets.token_urlsafe(24)  # a fresh token for this simulator only; never printed
@@ -173,23 +191,20 @@ def main(argv: list[str] | None = None) -> int:
         with running_simulator(token) as url:
             env = {
                 **os.environ,
-                "DAGSTER_HOME": str(home),
+                **state.env(),  # absolute: Dagster runs in DAGSTER_HOME (see dagster_dev)
                 **simulator_env(url, token),
-                # Absolute, because Dagster runs in DAGSTER_HOME (see dagster_dev).
-                "DIXA_DATA_DIR": _absolute(settings.data_dir),
-                "DIXA_DUCKDB_PATH": str(Path(settings.duckdb_path).resolve()),
             }
             print(f"Starting Dagster: instance {home}, data {env['DIXA_DATA_DIR']}")
             print(f"Its log (webserver, daemon, every run's events): {log_path}")
             with dagster_dev(args.port, env, home, log_path) as process:
                 repositories = wait_until_loaded(ui, process)
-                switch_on_automation(ui, repositories)
-                for run_id in launch_schedules_now(ui, repositories):
-                    print(f"Watch it: {ui}/runs/{run_id}")
-                print(f"Dagster UI: {ui}  (Ctrl-C stops the UI, the daemon and the simulator)")
-                report_checks_once_ready(settings, home, process)
-                process.wait()
-                raise DevModeError(f"dagster dev exited with code {process.returncode}")
+                switched: list[Switched] = []
+                try:
+                    switch_on_automation(ui, repositories, switched)
+                    run_until_stopped(ui, repositories, settings, home, process)
+                finally:
+                    if process.poll() is None:  # its webserver still answers
+                        switch_off_automation(ui, switched)
     except KeyboardInterrupt:
         print("Stopped.")
     except (DevModeError, httpx.HTTPError) as error:
@@ -198,6 +213,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Demo mode failed: {error} (full log: {log_path})", file=sys.stderr)
         return 1
     return 0
+
+
+def run_until_stopped(
+    ui: str,
+    repositories: list[Repository],
+    settings: Settings,
+    home: Path,
+    process: subprocess.Popen[bytes],
+) -> None:
+    for run_id in launch_schedules_now(ui, repositories):
+        print(f"Watch it: {ui}/runs/{run_id}")
+    print(f"Dagster UI: {ui}  (Ctrl-C stops the UI, the daemon and the simulator)")
+    report_checks_once_ready(settings, home, process)
+    process.wait()
+    raise DevModeError(f"dagster dev exited with code {process.returncode}")
 
 
 def report_checks_once_ready(
@@ -217,12 +247,6 @@ def report_checks_once_ready(
 
 class DevModeError(RuntimeError):
     """Demo mode cannot go on: Dagster did not start, or refused a request."""
-
-
-def _absolute(data_dir: str) -> str:
-    """A local lake folder made absolute; an ``s3://`` URL as it is."""
-    root = lake_root(data_dir)
-    return str(root.resolve()) if is_local(root) else data_dir
 
 
 def _port_is_free(port: int) -> bool:
@@ -338,21 +362,47 @@ def _repositories(entry: Mapping[str, Any]) -> list[Repository]:
     ]
 
 
-def switch_on_automation(ui: str, repositories: list[Repository]) -> None:
+@dataclass(frozen=True)
+class Switched:
+    """A schedule or sensor demo mode switched on, to switch off again when it stops."""
+
+    kind: str  # "schedule" or "sensor"
+    name: str
+    selector: dict[str, str]
+
+
+def switch_on_automation(ui: str, repositories: list[Repository], switched: list[Switched]) -> None:
     """Start every schedule and sensor that is not running, as ``--start-all`` would, through
-    the running webserver (the CLI would load the code location again, for seconds, each time)."""
+    the running webserver (the CLI would load the code location again, for seconds, each time).
+    Each one started is appended to ``switched`` at once, so a failure part way still leaves
+    the list complete for :func:`switch_off_automation`."""
     for repo in repositories:
         for schedule in repo.schedules:
             if not schedule.running:
-                variables = {"selector": repo.selector("schedule", schedule.name)}
-                started = graphql(ui, START_SCHEDULE, variables)
+                selector = repo.selector("schedule", schedule.name)
+                started = graphql(ui, START_SCHEDULE, {"selector": selector})
                 _expect(started, "startSchedule", "ScheduleStateResult")
+                switched.append(Switched("schedule", schedule.name, selector))
         for name, running in repo.sensors.items():
             if not running:
-                variables = {"selector": repo.selector("sensor", name)}
-                _expect(graphql(ui, START_SENSOR, variables), "startSensor", "Sensor")
+                selector = repo.selector("sensor", name)
+                _expect(graphql(ui, START_SENSOR, {"selector": selector}), "startSensor", "Sensor")
+                switched.append(Switched("sensor", name, selector))
         names = [*(schedule.name for schedule in repo.schedules), *repo.sensors]
         print(f"On in {repo.location}: {', '.join(names)}")
+
+
+def switch_off_automation(ui: str, switched: list[Switched]) -> None:
+    """Put what demo mode switched on back to its default (off), so that the next Dagster on
+    this instance does not start ticking on its own."""
+    for item in switched:
+        if item.kind == "schedule":
+            reset = graphql(ui, RESET_SCHEDULE, {"selector": item.selector})
+            _expect(reset, "resetSchedule", "ScheduleStateResult")
+        else:
+            _expect(graphql(ui, RESET_SENSOR, {"selector": item.selector}), "resetSensor", "Sensor")
+    if switched:
+        print(f"Off again: {', '.join(item.name for item in switched)}")
 
 
 def launch_schedules_now(ui: str, repositories: list[Repository]) -> list[str]:

@@ -117,8 +117,6 @@ def dev_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMode]:
     port = _free_port()
     env = {
         **os.environ,
-        "DAGSTER_HOME": str(root / "dagster_home"),
-        "DIXA_DATA_DIR": str(root / "data"),
         "DIXA_START_DATE": (today - timedelta(days=20)).isoformat(),
         "DIXA_TIMEZONE": "UTC",
         "DIXA_LOOKBACK_DAYS": str(LOOKBACK_DAYS),
@@ -127,7 +125,16 @@ def dev_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevMode]:
     log_path = ARTIFACTS / "demo-mode.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dixa_assets.dev", "--port", str(port)],
+            # Its own state folder: <root>/dagster_home and <root>/data.
+            [
+                sys.executable,
+                "-m",
+                "dixa_assets.dev",
+                "--port",
+                str(port),
+                "--state-dir",
+                str(root),
+            ],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,
