@@ -136,66 +136,18 @@ class ConversationPlanner:
             "direction": "inbound" if inbound else "outbound",
             "status": "open",
         }
-        _put(base, "requester_name", requester.name)
-        _put(base, "requester_email", requester.email)
-        _put(base, "requester_phone_number", requester.phone)
-        base["requester_additional_emails"] = list(requester.additional_emails)
-        base["requester_additional_phone_numbers"] = list(requester.additional_phones)
-        if r.random() < 0.8:
-            base["originating_country"] = r.choice(COUNTRIES)
-        integration, line = self._channel_fields(base, channel, inbound)
-        # Drawn whatever the shape, so that "objects" changes tags_info and nothing else.
-        tag_objects = r.random() < 0.5 or self._tags_info_shape == "objects"
-        if r.random() < 0.15:
-            self._put_tags(base, tag_objects)
-        elif r.random() < 0.3:
-            base["tags"] = []
-            base["tags_info"] = []
-        unknown = r.random() < self._unknown_rate
-        if unknown:
-            summary = {
-                "text": "Customer asked about a delivery; agent resolved it.",
-                "model": r.choice(AI_MODELS),
-                "generated_at": created + 1000,
-            }
-            sentiment = round(r.uniform(-1.0, 1.0), 3)
-            base.update(zip(UNKNOWN_CONVERSATION_FIELDS, (sentiment, summary), strict=True))
+        integration, line, tag_objects, unknown = self._describe(base, requester, inbound)
         stages: list[tuple[int, dict[str, Any]]] = []
         if r.random() < 0.03 and csid > self._first_org_id:
             stages.append((created, self._link(created, csid, ("follow_up", "email_forward"))))
 
         # Queue and assignment.
-        until = timing.close_at if timing.close_at is not None else timing.last_message_at
-        span = (until - created) if until is not None else 2 * HOUR_MS
-        agent: Person | None = None
-        assigned_at = created
-        if inbound:
-            queued_at = created + 1 + int(r.random() * min(60_000, span // 100))
-            queue = r.choice(cat.queues)
-            stages.append(
-                (
-                    queued_at,
-                    {"queued_at": stamp(queued_at), "queue_id": queue.id, "queue_name": queue.name},
-                )
-            )
-            if r.random() < 0.92:
-                agent = r.choice(cat.agents)
-                assigned_at = queued_at + 1 + int(r.random() ** 2 * (span // 20))
-        else:
-            agent = r.choice(cat.agents)
-        if agent is not None:
-            stages.append((assigned_at, _assignee(agent, assigned_at, channel)))
+        agent, assigned_at = self._assign(created, timing, inbound, channel, stamp, stages)
         abandoned = agent is None and channel == "pstnphone"
 
         # Activity window for messages after the opening one.
         window_start = assigned_at
-        if timing.last_message_at is not None:
-            window_end = timing.last_message_at
-        elif timing.close_at is not None:
-            window_end = window_start + (timing.close_at - window_start) * 4 // 5
-        else:
-            window_end = window_start + 1 + int(r.random() ** 3 * 0.4 * self._lag_ms)
-        window_end = max(window_end, window_start + 1)
+        window_end = self._window_end(window_start, timing)
         message_count = 0 if abandoned else 1 + extra_messages
         if timing.last_message_at is not None:
             message_count = max(message_count, 2)
@@ -205,16 +157,7 @@ class ConversationPlanner:
         agent_after: Person | None = None
         if agent is not None and timing.close_at is None and r.random() < 0.1:
             transfer_time = window_start + (window_end - window_start) // 3 + 1
-            patch: dict[str, Any] = {"transfer_time": stamp(transfer_time)}
-            if r.random() < 0.6:
-                agent_after = r.choice(cat.agents)
-                patch.update(_assignee(agent_after, transfer_time, channel))
-                patch["transferee_name"] = agent_after.name
-                if channel in PHONE_CHANNELS and agent_after.phone is not None:
-                    patch["transferee_number"] = agent_after.phone
-            else:
-                queue = r.choice(cat.queues)
-                patch.update(queue_id=queue.id, queue_name=queue.name, transferee_name=queue.name)
+            agent_after, patch = self._transfer(transfer_time, channel, stamp)
             stages.append((transfer_time, patch))
 
         # Closing, or the status it is left in.
@@ -268,6 +211,101 @@ class ConversationPlanner:
             message_count,
             last_message_pinned=timing.last_message_at is not None,
         )
+
+    def _describe(
+        self, base: Record, requester: Person, inbound: bool
+    ) -> tuple[Named | None, Named | None, bool, bool]:
+        """The requester, country, channel, tags and unknown fields of ``base`` (drawn in this
+        order: the organisation's records depend on it). Returns the email integration, the
+        phone line, whether tags_info holds objects and whether unknown fields were added."""
+        r = self._rng
+        _put(base, "requester_name", requester.name)
+        _put(base, "requester_email", requester.email)
+        _put(base, "requester_phone_number", requester.phone)
+        base["requester_additional_emails"] = list(requester.additional_emails)
+        base["requester_additional_phone_numbers"] = list(requester.additional_phones)
+        if r.random() < 0.8:
+            base["originating_country"] = r.choice(COUNTRIES)
+        integration, line = self._channel_fields(base, base["initial_channel"], inbound)
+        # Drawn whatever the shape, so that "objects" changes tags_info and nothing else.
+        tag_objects = r.random() < 0.5 or self._tags_info_shape == "objects"
+        if r.random() < 0.15:
+            self._put_tags(base, tag_objects)
+        elif r.random() < 0.3:
+            base["tags"] = []
+            base["tags_info"] = []
+        unknown = r.random() < self._unknown_rate
+        if unknown:
+            summary = {
+                "text": "Customer asked about a delivery; agent resolved it.",
+                "model": r.choice(AI_MODELS),
+                "generated_at": base["created_at"] + 1000,
+            }
+            sentiment = round(r.uniform(-1.0, 1.0), 3)
+            base.update(zip(UNKNOWN_CONVERSATION_FIELDS, (sentiment, summary), strict=True))
+        return integration, line, tag_objects, unknown
+
+    def _assign(
+        self,
+        created: int,
+        timing: Timing,
+        inbound: bool,
+        channel: str,
+        stamp: Stamp,
+        stages: list[tuple[int, dict[str, Any]]],
+    ) -> tuple[Person | None, int]:
+        """Queue an inbound conversation and assign it (most are), appending those stages;
+        returns the agent (None: never assigned) and when it was assigned."""
+        r = self._rng
+        until = timing.close_at if timing.close_at is not None else timing.last_message_at
+        span = (until - created) if until is not None else 2 * HOUR_MS
+        agent: Person | None = None
+        assigned_at = created
+        if inbound:
+            queued_at = created + 1 + int(r.random() * min(60_000, span // 100))
+            queue = r.choice(self._cat.queues)
+            stages.append(
+                (
+                    queued_at,
+                    {"queued_at": stamp(queued_at), "queue_id": queue.id, "queue_name": queue.name},
+                )
+            )
+            if r.random() < 0.92:
+                agent = r.choice(self._cat.agents)
+                assigned_at = queued_at + 1 + int(r.random() ** 2 * (span // 20))
+        else:
+            agent = r.choice(self._cat.agents)
+        if agent is not None:
+            stages.append((assigned_at, _assignee(agent, assigned_at, channel)))
+        return agent, assigned_at
+
+    def _window_end(self, window_start: int, timing: Timing) -> int:
+        """End of the window the messages after the opening one are spread over."""
+        if timing.last_message_at is not None:
+            window_end = timing.last_message_at
+        elif timing.close_at is not None:
+            window_end = window_start + (timing.close_at - window_start) * 4 // 5
+        else:
+            window_end = window_start + 1 + int(self._rng.random() ** 3 * 0.4 * self._lag_ms)
+        return max(window_end, window_start + 1)
+
+    def _transfer(
+        self, transfer_time: int, channel: str, stamp: Stamp
+    ) -> tuple[Person | None, dict[str, Any]]:
+        """A transfer to another agent (returned) or to a queue, as a stage's patch."""
+        r = self._rng
+        patch: dict[str, Any] = {"transfer_time": stamp(transfer_time)}
+        agent_after: Person | None = None
+        if r.random() < 0.6:
+            agent_after = r.choice(self._cat.agents)
+            patch.update(_assignee(agent_after, transfer_time, channel))
+            patch["transferee_name"] = agent_after.name
+            if channel in PHONE_CHANNELS and agent_after.phone is not None:
+                patch["transferee_number"] = agent_after.phone
+        else:
+            queue = r.choice(self._cat.queues)
+            patch.update(queue_id=queue.id, queue_name=queue.name, transferee_name=queue.name)
+        return agent_after, patch
 
     def _channel_fields(
         self, base: Record, channel: str, inbound: bool

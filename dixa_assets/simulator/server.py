@@ -372,14 +372,8 @@ class SimulatorServer:
             handler.close_connection = True
             return 0, 0
         if kind == "429":
-            headers = {}
-            delay = int(fault.params["retry_after"])
-            style = fault.params["retry_after_format"]
-            if style == "seconds":
-                headers["Retry-After"] = str(delay)
-            elif style == "http-date":
-                headers["Retry-After"] = email.utils.formatdate(time.time() + delay, usegmt=True)
-            return 429, handler.send_body(429, error_body("Too many requests"), headers=headers)
+            body = error_body("Too many requests")
+            return 429, handler.send_body(429, body, headers=_retry_after(fault))
         if kind == "html_200":
             return 200, handler.send_body(200, _HTML_ERROR, HTML)
         if kind == "payload_200":
@@ -486,3 +480,14 @@ class SimulatorServer:
             self.faults.set_random(
                 float(spec.pop("rate")), int(spec.pop("seed", 0)), spec.pop("kinds"), **spec
             )
+
+
+def _retry_after(fault: Fault) -> dict[str, str]:
+    """The 429's Retry-After header, in the fault's format (none, seconds or an HTTP date)."""
+    delay = int(fault.params["retry_after"])
+    style = fault.params["retry_after_format"]
+    if style == "seconds":
+        return {"Retry-After": str(delay)}
+    if style == "http-date":
+        return {"Retry-After": email.utils.formatdate(time.time() + delay, usegmt=True)}
+    return {}

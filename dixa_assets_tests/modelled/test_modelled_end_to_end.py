@@ -229,6 +229,35 @@ def test_orphans_are_kept_counted_and_warned_about(scenario):
     assert final == [{"orphans": len(unknown)}]
 
 
+def first_response_seconds(own: list[dict]) -> float | None:
+    """From a conversation's first inbound message to the first human reply after it."""
+    inbound = [int(m["created_at"]) for m in own if m["direction"] == "inbound"]
+    if not inbound:
+        return None
+    first = min(inbound)
+    replies = [
+        int(m["created_at"]) for m in own
+        if m["direction"] == "outbound" and not m.get("is_automated_message")
+        and int(m["created_at"]) > first
+    ]  # fmt: skip
+    return (min(replies) - first) / 1000 if replies else None
+
+
+def add_closing_facts(bucket: dict[str, list], conversation: dict) -> None:
+    """A closed conversation's resolution and handling times and ratings, in its closing day."""
+    closed, created = int(conversation["closed_at"]), int(conversation["created_at"])
+    bucket["closed"].append(1)
+    bucket["resolution"].append((closed - created) / 1000)
+    if conversation.get("exports_handling_duration") is not None:
+        bucket["handling"].append(int(conversation["exports_handling_duration"]))
+    for rating in conversation.get("ratings") or []:
+        score, kind = rating.get("rating_score"), (rating.get("rating_type") or "").lower()
+        if score is not None and kind == "csat":
+            bucket["csat"].append(score)
+        if score is not None and kind.startswith("thumbs"):
+            bucket["thumbs"].append(score)
+
+
 def expected_metrics(org) -> dict[tuple, dict]:
     """The metrics, computed in plain Python from the simulator's records."""
     conversations = truth_conversations(org)
@@ -255,30 +284,12 @@ def expected_metrics(org) -> dict[tuple, dict]:
         if utc_day(created) in DAYS:
             bucket = facts[key(utc_day(created), conversation)]
             bucket["created"].append(1)
-            own = by_conversation[conversation["id"]]
-            inbound = [int(m["created_at"]) for m in own if m["direction"] == "inbound"]
-            if inbound:
-                first = min(inbound)
-                replies = [
-                    int(m["created_at"]) for m in own
-                    if m["direction"] == "outbound" and not m.get("is_automated_message")
-                    and int(m["created_at"]) > first
-                ]  # fmt: skip
-                if replies:
-                    bucket["frt"].append((min(replies) - first) / 1000)
+            seconds = first_response_seconds(by_conversation[conversation["id"]])
+            if seconds is not None:
+                bucket["frt"].append(seconds)
         closed = conversation.get("closed_at")
         if closed is not None and utc_day(int(closed)) in DAYS:
-            bucket = facts[key(utc_day(int(closed)), conversation)]
-            bucket["closed"].append(1)
-            bucket["resolution"].append((int(closed) - created) / 1000)
-            if conversation.get("exports_handling_duration") is not None:
-                bucket["handling"].append(int(conversation["exports_handling_duration"]))
-            for rating in conversation.get("ratings") or []:
-                score, kind = rating.get("rating_score"), (rating.get("rating_type") or "").lower()
-                if score is not None and kind == "csat":
-                    bucket["csat"].append(score)
-                if score is not None and kind.startswith("thumbs"):
-                    bucket["thumbs"].append(score)
+            add_closing_facts(facts[key(utc_day(int(closed)), conversation)], conversation)
 
     def quantile(values: list, q: float) -> float | None:
         return float(np.quantile(values, q)) if values else None
