@@ -80,27 +80,20 @@ query Workspace($now: Float!) {
   }
 }
 """
-START_SCHEDULE = """
-mutation StartSchedule($selector: ScheduleSelector!) {
-  startSchedule(scheduleSelector: $selector) { __typename ... on PythonError { message } }
-}
-"""
-START_SENSOR = """
-mutation StartSensor($selector: SensorSelector!) {
-  startSensor(sensorSelector: $selector) { __typename ... on PythonError { message } }
-}
-"""
-# Back to the default status (off for the schedules and the sensors demo mode switched on).
-RESET_SCHEDULE = """
-mutation ResetSchedule($selector: ScheduleSelector!) {
-  resetSchedule(scheduleSelector: $selector) { __typename ... on PythonError { message } }
-}
-"""
-RESET_SENSOR = """
-mutation ResetSensor($selector: SensorSelector!) {
-  resetSensor(sensorSelector: $selector) { __typename ... on PythonError { message } }
-}
-"""
+# What a start or reset of each kind of instigator returns when it worked.
+TOGGLED = {"schedule": "ScheduleStateResult", "sensor": "Sensor"}
+
+
+def toggle_mutation(field: str, kind: str) -> str:
+    """``startSchedule``, ``resetSensor``, ...: one schedule or sensor (``kind``) by selector.
+    A reset puts it back to its default status: off for what demo mode switched on."""
+    return (
+        f"mutation Toggle($selector: {kind.capitalize()}Selector!) {{\n"
+        f"  {field}({kind}Selector: $selector) {{ __typename ... on PythonError {{ message }} }}\n"
+        "}"
+    )
+
+
 DRY_RUN = """
 mutation DryRun($selector: ScheduleSelector!, $timestamp: Float) {
   scheduleDryRun(selectorData: $selector, timestamp: $timestamp) {
@@ -377,32 +370,31 @@ def switch_on_automation(ui: str, repositories: list[Repository], switched: list
     Each one started is appended to ``switched`` at once, so a failure part way still leaves
     the list complete for :func:`switch_off_automation`."""
     for repo in repositories:
-        for schedule in repo.schedules:
-            if not schedule.running:
-                selector = repo.selector("schedule", schedule.name)
-                started = graphql(ui, START_SCHEDULE, {"selector": selector})
-                _expect(started, "startSchedule", "ScheduleStateResult")
-                switched.append(Switched("schedule", schedule.name, selector))
-        for name, running in repo.sensors.items():
+        states = {
+            **{("schedule", s.name): s.running for s in repo.schedules},
+            **{("sensor", name): running for name, running in repo.sensors.items()},
+        }
+        for (kind, name), running in states.items():
             if not running:
-                selector = repo.selector("sensor", name)
-                _expect(graphql(ui, START_SENSOR, {"selector": selector}), "startSensor", "Sensor")
-                switched.append(Switched("sensor", name, selector))
-        names = [*(schedule.name for schedule in repo.schedules), *repo.sensors]
-        print(f"On in {repo.location}: {', '.join(names)}")
+                item = Switched(kind, name, repo.selector(kind, name))
+                _toggle(ui, "start", item)
+                switched.append(item)
+        print(f"On in {repo.location}: {', '.join(name for _, name in states)}")
 
 
 def switch_off_automation(ui: str, switched: list[Switched]) -> None:
     """Put what demo mode switched on back to its default (off), so that the next Dagster on
     this instance does not start ticking on its own."""
     for item in switched:
-        if item.kind == "schedule":
-            reset = graphql(ui, RESET_SCHEDULE, {"selector": item.selector})
-            _expect(reset, "resetSchedule", "ScheduleStateResult")
-        else:
-            _expect(graphql(ui, RESET_SENSOR, {"selector": item.selector}), "resetSensor", "Sensor")
+        _toggle(ui, "reset", item)
     if switched:
         print(f"Off again: {', '.join(item.name for item in switched)}")
+
+
+def _toggle(ui: str, action: str, item: Switched) -> None:
+    field = f"{action}{item.kind.capitalize()}"
+    data = graphql(ui, toggle_mutation(field, item.kind), {"selector": item.selector})
+    _expect(data, field, TOGGLED[item.kind])
 
 
 def launch_schedules_now(ui: str, repositories: list[Repository]) -> list[str]:

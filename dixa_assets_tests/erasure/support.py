@@ -5,21 +5,24 @@ decoded Parquet values, the Parquet and DuckDB files' raw bytes, and every DuckD
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from dagster import AssetKey, DagsterInstance, evaluate_automation_conditions
 
 from dixa_assets.definitions import build_definitions
 from dixa_assets.settings import Settings
-from dixa_assets.simulator import Organisation
+from dixa_assets.simulator import Organisation, SimulatorServer
 
-from ..conftest import day_ms, run_assets
+from ..conftest import TOKEN, day_ms, make_settings, run_assets
 
 START = "2025-03-01"
+LAST = "2025-03-07"  # the day the end users are anonymized
 RAW = ("dixa_conversations", "dixa_messages")
 MODELLED = ("conversations", "conversation_messages", "daily_support_metrics")
 ERASURES = "dixa_erasures"
@@ -34,6 +37,24 @@ def small_organisation() -> Organisation:
         max_update_lag_days=2,
         now_ms=day_ms("2025-03-08")[0],
     )
+
+
+@contextmanager
+def erasure_world(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[tuple[Organisation, SimulatorServer, DagsterInstance, Settings]]:
+    """A small organisation on a simulator of its own, its clock at the start of LAST, a
+    Dagster instance and settings over a fresh folder; DIXA_API_TOKEN set meanwhile."""
+    org = small_organisation()
+    monkey = pytest.MonkeyPatch()
+    monkey.setenv("DIXA_API_TOKEN", TOKEN)
+    try:
+        with SimulatorServer(org, token=TOKEN) as server, DagsterInstance.ephemeral() as instance:
+            settings = make_settings(tmp_path_factory.mktemp(name), server)
+            org.set_now(day_ms(LAST)[0])
+            yield org, server, instance, settings
+    finally:
+        monkey.undo()
 
 
 def requested(settings: Settings, instance: DagsterInstance, cursor: Any = None):

@@ -16,30 +16,29 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
 from dixa_assets.definitions import build_definitions
 from dixa_assets.erasure.personal import RAW_PERSONAL, TABLE_PERSONAL
 from dixa_assets.settings import Settings
-from dixa_assets.simulator import SimulatorServer
 from dixa_assets.simulator.anonymization import ErasureTruth
 
-from ..conftest import TOKEN, day_ms, make_settings, run_assets
+from ..conftest import day_ms, run_assets
 from .support import (
     ERASURES,
+    LAST,
     START,
     duckdb_values,
+    erasure_world,
     files_containing,
     follow,
     lake_files,
     land,
     parquet_values,
     requested,
-    small_organisation,
     stored_files,
 )
 
-LAST = "2025-03-07"
 HOUR_MS = 3_600_000
 
 
@@ -83,12 +82,7 @@ def metrics(settings: Settings) -> list:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory) -> Scenario:
-    org = small_organisation()
-    monkey = pytest.MonkeyPatch()
-    monkey.setenv("DIXA_API_TOKEN", TOKEN)
-    with SimulatorServer(org, token=TOKEN) as server, DagsterInstance.ephemeral() as instance:
-        settings = make_settings(tmp_path_factory.mktemp("erasure"), server)
-        org.set_now(day_ms(LAST)[0])
+    with erasure_world(tmp_path_factory, "erasure") as (org, _, instance, settings):
         _, cursor = requested(settings, instance)  # the daemon was already running
         land(settings, instance, START, "2025-03-06")
         first_rounds, cursor = follow(settings, instance, cursor)
@@ -122,7 +116,6 @@ def scenario(tmp_path_factory) -> Scenario:
         assert run_assets(settings, daily, START, LAST, instance=instance).success
         rebuilt = snapshot(settings)
         metrics_after = metrics(settings)
-    monkey.undo()
     return Scenario(
         settings, truth, first_rounds, wanted, before, values_before, database_bytes_before,
         erasure, after, again, files_after_first, files_after_second, rebuilt, metrics_before,

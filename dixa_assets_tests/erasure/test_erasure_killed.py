@@ -19,17 +19,22 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from dagster import DagsterInstance
 
 from dixa_assets.erasure.database import pending_marker
 from dixa_assets.erasure.procedure import erase, leftovers
 from dixa_assets.lake import ParquetLake
-from dixa_assets.simulator import SimulatorServer
 
-from ..conftest import TOKEN, day_ms, make_settings, run_assets
-from .support import START, duckdb_values, land, parquet_values, small_organisation, strings_in
+from ..conftest import day_ms, run_assets
+from .support import (
+    LAST,
+    START,
+    duckdb_values,
+    erasure_world,
+    land,
+    parquet_values,
+    strings_in,
+)
 
-LAST = "2025-03-07"
 CHILD = """
 import os, signal, sys
 from dixa_assets import lake as lake_module
@@ -67,12 +72,7 @@ print("not killed")
 @pytest.fixture(scope="module")
 def anonymized_lake(tmp_path_factory):
     """Raw days and tables holding three end users' data after Dixa anonymized them."""
-    org = small_organisation()
-    monkey = pytest.MonkeyPatch()
-    monkey.setenv("DIXA_API_TOKEN", TOKEN)
-    with SimulatorServer(org, token=TOKEN) as server, DagsterInstance.ephemeral() as instance:
-        settings = make_settings(tmp_path_factory.mktemp("killed"), server)
-        org.set_now(day_ms(LAST)[0])
+    with erasure_world(tmp_path_factory, "killed") as (org, _, instance, settings):
         land(settings, instance, START, "2025-03-06")
         stored = org.conversations_created(day_ms(START)[0], day_ms("2025-03-05")[0])
         for user in sorted({c["requester_id"] for c in stored if c.get("requester_email")})[:4]:
@@ -83,7 +83,6 @@ def anonymized_lake(tmp_path_factory):
         daily = ["conversation_messages", "daily_support_metrics"]
         assert run_assets(settings, daily, START, LAST, instance=instance).success
         truth = org.anonymizations.truth(day_ms(START)[0], day_ms(LAST)[1] - 1)
-    monkey.undo()
     return settings, truth
 
 

@@ -6,41 +6,33 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 import pytest
-from dagster import DagsterInstance
 
 from dixa_assets.definitions import build_definitions
 from dixa_assets.erasure.procedure import leftovers
 from dixa_assets.lake import ParquetLake
 from dixa_assets.reconciliation_job import RECONCILIATION_JOB, RECONCILIATION_SCHEDULE
-from dixa_assets.simulator import SimulatorServer
 
-from ..conftest import TOKEN, day_ms, make_settings
+from ..conftest import day_ms
 from .support import (
     ERASURES,
+    LAST,
     START,
     duckdb_values,
+    erasure_world,
     files_containing,
     follow,
     land,
     parquet_values,
     requested,
-    small_organisation,
     stored_files,
 )
-
-LAST = "2025-03-07"
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    org = small_organisation()
-    monkey = pytest.MonkeyPatch()
-    monkey.setenv("DIXA_API_TOKEN", TOKEN)
     found = {}
-    with SimulatorServer(org, token=TOKEN) as server, DagsterInstance.ephemeral() as instance:
-        settings = make_settings(tmp_path_factory.mktemp("reconciliation"), server)
+    with erasure_world(tmp_path_factory, "reconciliation") as (org, server, instance, settings):
         lake = ParquetLake(settings.data_dir)
-        org.set_now(day_ms(LAST)[0])
         _, cursor = requested(settings, instance)
         land(settings, instance, START, "2025-03-06")
         _, cursor = follow(settings, instance, cursor)
@@ -71,7 +63,6 @@ def scenario(tmp_path_factory):
         found["after_rounds"], cursor = follow(settings, instance, cursor)
         found["leftovers"] = leftovers(lake, settings.duckdb_path)
         found["schedule"] = defs.resolve_schedule_def(RECONCILIATION_SCHEDULE)
-    monkey.undo()
     return settings, truth, found
 
 
