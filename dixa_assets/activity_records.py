@@ -76,6 +76,20 @@ def _required_int(value: Any) -> int | None:
     return None
 
 
+def _identity(entry: dict[str, Any], where: str, index: int) -> tuple[str, int, str]:
+    """An entry's id, conversation id and type, which every entry must have."""
+    entry_id = entry.get("id")
+    csid = _required_int(entry.get("conversationId"))
+    type_ = entry.get("_type")
+    if not isinstance(entry_id, str) or csid is None or not isinstance(type_, str):
+        bad = "id" if not isinstance(entry_id, str) else "_type"
+        bad = "conversationId" if csid is None and bad == "_type" else bad
+        raise MalformedRecordError(
+            where, bad, index, entry_id, "missing, or not a string/number as documented"
+        )
+    return entry_id, csid, type_
+
+
 def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.Table, Drift]:
     """Entries (each with `activity_ms` set by the client) as a table, and the drift seen."""
     attribute_columns = {a.column for a in ATTRIBUTES}
@@ -86,15 +100,7 @@ def entries_to_table(entries: Iterable[dict[str, Any]], where: str) -> tuple[pa.
     sparse: dict[str, dict[int, Any]] = {column: {} for column in attribute_columns}
     drift = Drift()
     for index, entry in enumerate(entries):
-        entry_id = entry.get("id")
-        csid = _required_int(entry.get("conversationId"))
-        type_ = entry.get("_type")
-        if not isinstance(entry_id, str) or csid is None or not isinstance(type_, str):
-            bad = "id" if not isinstance(entry_id, str) else "_type"
-            bad = "conversationId" if csid is None and bad == "_type" else bad
-            raise MalformedRecordError(
-                where, bad, index, entry_id, "missing, or not a string/number as documented"
-            )
+        entry_id, csid, type_ = _identity(entry, where, index)
         known = type_ in KNOWN_TYPES
         if not known:
             drift.unknown_types[type_] += 1

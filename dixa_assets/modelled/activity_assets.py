@@ -51,7 +51,7 @@ from .activity_sql import (
 )
 from .assets import DUCKDB_ASSET
 from .automation import follow_same_day, rebuild_after_raw_changes
-from .database import locked_connection
+from .database import column_names, locked_connection, qualified_name
 from .keys import CONVERSATIONS_KEY
 from .metadata import describe_table
 from .sql import CONVERSATIONS_TABLE
@@ -78,14 +78,9 @@ def _register_history(con: DuckDBPyConnection, lake: ParquetLake) -> None:
 
 
 def _require_conversations(con: DuckDBPyConnection) -> None:
-    schema, table = CONVERSATIONS_TABLE.split(".")
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t",
-        {"s": schema, "t": table},
-    ).fetchall()
-    if not found[0][0]:
-        raise Failure(f"{CONVERSATIONS_TABLE} does not exist yet: materialize conversations first",
-                      allow_retries=False)  # fmt: skip
+    if not column_names(con, CONVERSATIONS_TABLE):
+        raise Failure(f"dixa.{CONVERSATIONS_TABLE} does not exist yet: materialize "
+                      "conversations first", allow_retries=False)  # fmt: skip
 
 
 def build_activity_modelled_assets(
@@ -102,7 +97,9 @@ def build_activity_modelled_assets(
         "per entry. Rebuilt whole when the activity log changes.",
         **DUCKDB_ASSET,
         automation_condition=rebuild_after_raw_changes(),
-        metadata={"dagster/table_name": CONVERSATION_EVENTS_TABLE},
+        metadata={
+            "dagster/table_name": qualified_name(settings.duckdb_path, CONVERSATION_EVENTS_TABLE)
+        },
         check_specs=[
             AssetCheckSpec(
                 "activity_ids_unique",
@@ -172,7 +169,9 @@ def build_activity_modelled_assets(
         "dixa.conversation_handling. Definitions are in the column descriptions.",
         **DUCKDB_ASSET,
         automation_condition=rebuild_after_raw_changes(),
-        metadata={"dagster/table_name": CONVERSATION_HANDLING_TABLE},
+        metadata={
+            "dagster/table_name": qualified_name(settings.duckdb_path, CONVERSATION_HANDLING_TABLE)
+        },
     )
     def conversation_handling(duckdb: DuckDBResource) -> MaterializeResult:
         with locked_connection(duckdb) as con:
@@ -200,7 +199,9 @@ def build_activity_modelled_assets(
         "dixa.daily_team_metrics. Definitions are in the column descriptions.",
         **DUCKDB_ASSET,
         automation_condition=follow_same_day(),
-        metadata={"dagster/table_name": DAILY_TEAM_METRICS_TABLE},
+        metadata={
+            "dagster/table_name": qualified_name(settings.duckdb_path, DAILY_TEAM_METRICS_TABLE)
+        },
         check_specs=[
             AssetCheckSpec(
                 "conversations_add_up",

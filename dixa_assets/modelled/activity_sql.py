@@ -8,12 +8,12 @@ Every definition below is also the column's description (DuckDB comment, Dagster
 
 from __future__ import annotations
 
-from .database import SCHEMA
 from .sql import CONVERSATIONS_TABLE
 
-CONVERSATION_EVENTS_TABLE = f"{SCHEMA}.conversation_events"
-CONVERSATION_HANDLING_TABLE = f"{SCHEMA}.conversation_handling"
-DAILY_TEAM_METRICS_TABLE = f"{SCHEMA}.daily_team_metrics"
+# In schema dixa, as the tables of .sql.
+CONVERSATION_EVENTS_TABLE = "conversation_events"
+CONVERSATION_HANDLING_TABLE = "conversation_handling"
+DAILY_TEAM_METRICS_TABLE = "daily_team_metrics"
 CREATION = "('ConversationCreatedByAgent', 'ConversationCreatedByCustomer')"
 NOT_NEW_CONTACT_LINKS = "('side', 'emailforward')"
 

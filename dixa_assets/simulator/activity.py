@@ -105,11 +105,7 @@ class ActivitySynth:
         timeline: list[tuple[int, Person]] = []  # who is assigned from when
 
         def agent_at(t: int) -> Person | None:
-            current = None
-            for since, agent in timeline:
-                if since <= t:
-                    current = agent
-            return current
+            return _assigned_at(timeline, t)
 
         created = life.created_at
         inbound = base["direction"] == "inbound"
@@ -122,44 +118,9 @@ class ActivitySynth:
             b.add(created, "TagAdded", None, {"tag": tag})
         closes: list[int] = []
         for at, patch in life.stages:
-            if "queued_at" in patch:
-                b.add(at, "ConversationOffered", None, {"queueLabel": patch["queue_name"]})
-            if "assignee_id" in patch:
-                agent = self._agents[patch["assignee_id"]]
-                if "transfer_time" in patch:
-                    self._transfer(b, at, agent_at(at), "Agent", agent.id, agent.name)
-                timeline.append((at, agent))
-                extra = None
-                if b.rng.random() < DRIFT_ATTRIBUTE_RATE:
-                    extra = {DRIFT_ATTRIBUTE: "LongestIdle"}
-                attrs = {"agentId": agent.id, "agentName": agent.name}
-                b.add(at, "ConversationAssigned", None, attrs, extra_attributes=extra)
-            elif "transfer_time" in patch:
-                queue_id, name = patch["queue_id"], patch["queue_name"]
-                self._transfer(b, at, agent_at(at), "Queue", queue_id, name)
-            status = patch.get("status")
-            if status == "pending":
-                b.add(at, "ConversationPending", agent_at(at))
-            elif status == "closed":
-                closes.append(at)
-                for note in patch.get("conversation_wrapup_notes") or []:
-                    b.add(at, "NoteAdded", agent_at(at), {"message": note})
-                b.add(at, "ConversationClosed", agent_at(at))
-            for tag in patch.get("tags") or []:
-                b.add(at, "TagAdded", agent_at(at), {"tag": tag})
-            if "link_type" in patch:
-                link = {"child": csid, "parent": patch["linked_to"], "linkType": patch["link_type"]}
-                b.add(at, "ConversationLinkedToParent", None, link)
-            for rating in patch.get("ratings") or []:
-                self._rating(b, at, rating, agent_at(at), requester)
+            self._stage(b, at, patch, timeline, requester, closes)
         for message in messages:
-            at = message["created_at"]
-            if message["direction"] == "inbound":
-                b.add(at, "MessageAddedByCustomer", requester, {"messageId": message["id"]})
-            elif message.get("author_name") == "Acme Bot":
-                b.add(at, "ConversationAutoreplySent", None, {"templateName": "Welcome"})
-            else:
-                b.add(at, "MessageAddedByAgent", agent_at(at), {"messageId": message["id"]})
+            _message(b, message, requester, agent_at(message["created_at"]))
         if closes and b.rng.random() < REOPEN_RATE:
             start = timeline[0][0] if timeline else created
             if closes[-1] - start >= 4:
@@ -171,6 +132,49 @@ class ActivitySynth:
             drift = {"model": "summary-v2", "summaryLength": 42}
             b.add(created + 1, DRIFT_TYPE, None, drift, drift=True)
         return b.entries
+
+    def _stage(
+        self,
+        b: _Builder,
+        at: int,
+        patch: Record,
+        timeline: list[tuple[int, Person]],
+        requester: Person,
+        closes: list[int],
+    ) -> None:
+        """The entries of one stage of the conversation's life (appends to ``timeline`` on an
+        assignment and to ``closes`` on a closing)."""
+        if "queued_at" in patch:
+            b.add(at, "ConversationOffered", None, {"queueLabel": patch["queue_name"]})
+        if "assignee_id" in patch:
+            agent = self._agents[patch["assignee_id"]]
+            if "transfer_time" in patch:
+                self._transfer(b, at, _assigned_at(timeline, at), "Agent", agent.id, agent.name)
+            timeline.append((at, agent))
+            extra = None
+            if b.rng.random() < DRIFT_ATTRIBUTE_RATE:
+                extra = {DRIFT_ATTRIBUTE: "LongestIdle"}
+            attrs = {"agentId": agent.id, "agentName": agent.name}
+            b.add(at, "ConversationAssigned", None, attrs, extra_attributes=extra)
+        elif "transfer_time" in patch:
+            queue_id, name = patch["queue_id"], patch["queue_name"]
+            self._transfer(b, at, _assigned_at(timeline, at), "Queue", queue_id, name)
+        by = _assigned_at(timeline, at)
+        status = patch.get("status")
+        if status == "pending":
+            b.add(at, "ConversationPending", by)
+        elif status == "closed":
+            closes.append(at)
+            for note in patch.get("conversation_wrapup_notes") or []:
+                b.add(at, "NoteAdded", by, {"message": note})
+            b.add(at, "ConversationClosed", by)
+        for tag in patch.get("tags") or []:
+            b.add(at, "TagAdded", by, {"tag": tag})
+        if "link_type" in patch:
+            link = {"child": b.csid, "parent": patch["linked_to"], "linkType": patch["link_type"]}
+            b.add(at, "ConversationLinkedToParent", None, link)
+        for rating in patch.get("ratings") or []:
+            self._rating(b, at, rating, by, requester)
 
     @staticmethod
     def _transfer(
@@ -268,3 +272,23 @@ class ActivityLog:
             while len(self._days) > self._cached_days:
                 self._days.popitem(last=False)
         return cached
+
+
+def _assigned_at(timeline: list[tuple[int, Person]], t: int) -> Person | None:
+    """Who is assigned at ``t`` (the latest assignment since), if anyone."""
+    current = None
+    for since, agent in timeline:
+        if since <= t:
+            current = agent
+    return current
+
+
+def _message(b: _Builder, message: Record, requester: Person, agent: Person | None) -> None:
+    """The entry of one message: by the customer, the bot's autoreply, or by the agent."""
+    at = message["created_at"]
+    if message["direction"] == "inbound":
+        b.add(at, "MessageAddedByCustomer", requester, {"messageId": message["id"]})
+    elif message.get("author_name") == "Acme Bot":
+        b.add(at, "ConversationAutoreplySent", None, {"templateName": "Welcome"})
+    else:
+        b.add(at, "MessageAddedByAgent", agent, {"messageId": message["id"]})

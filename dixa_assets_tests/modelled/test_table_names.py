@@ -36,6 +36,12 @@ def test_a_database_file_named_dixa_duckdb_goes_end_to_end(settings, simulator):
     assert all(check.passed for check in erasure.get_asset_check_evaluations())
 
     graph = build_definitions(settings).resolve_asset_graph()
+    # Every DuckDB asset names its table with the catalog, the materialized ones as stored.
+    duckdb_assets = [key for key in graph.get_all_asset_keys() if "duckdb" in graph.get(key).kinds]
+    assert {AssetKey(name) for name in TABLES} <= set(duckdb_assets)
+    for key in duckdb_assets:
+        table_name = graph.get(key).metadata["dagster/table_name"]
+        assert table_name.startswith("dixa.dixa.") and table_name.count(".") == 2, key
     org = simulator.organisation
     with duckdb.connect(settings.duckdb_path, read_only=True) as con:
         for name, table in TABLES.items():
