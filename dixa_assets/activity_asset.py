@@ -24,7 +24,7 @@ from .activity_schema import ARROW_SCHEMA, PARTITION_COLUMN
 from .daily_split import partition_windows
 from .day_files import store_days
 from .exports_api import Window
-from .io_manager import PARTITION_COLUMN_KEY
+from .io_manager import PARTITION_COLUMN_KEY, file_metadata
 from .lake import ParquetLake
 from .main_api import (
     AuthenticationError,
@@ -35,7 +35,7 @@ from .main_api import (
 )
 from .main_api_resource import DixaMainApiResource
 from .metadata import column_schema, preview
-from .raw_assets import OWNERS, RAW_GROUP, RETRY, file_metadata
+from .raw_assets import OWNERS, RAW_GROUP, RETRY
 from .records import MalformedRecordError
 
 ASSET_NAME = "dixa_activity_log"

@@ -28,6 +28,7 @@ from pydantic import Field
 from .activity_asset import MAIN_API_POOL, PERMANENT_ERRORS
 from .dimension_history import VALID_TO, merge_snapshot
 from .dimensions import DIMENSIONS, Dimension
+from .io_manager import file_metadata
 from .lake import ParquetLake
 from .main_api_resource import DixaMainApiResource
 from .metadata import column_schema
@@ -79,7 +80,7 @@ def build_dimension_asset(dimension: Dimension, data_dir: str) -> AssetsDefiniti
             merged, counts = merge_snapshot(history, rows, dimension.key, at_ms)
         except ValueError as error:
             raise Failure(description=f"{dimension.name}: {error}", allow_retries=False) from None
-        path = lake.write(dimension.name, HISTORY, dimension.to_table(merged))
+        lake.write(dimension.name, HISTORY, dimension.to_table(merged))
         current = sum(1 for row in merged if row[VALID_TO] is None)
         return MaterializeResult(
             metadata={
@@ -91,7 +92,7 @@ def build_dimension_asset(dimension: Dimension, data_dir: str) -> AssetsDefiniti
                 "versions_kept": counts["kept"],
                 "snapshot_at": MetadataValue.timestamp(at_ms / 1000),
                 "run_requests": requests,
-                "path": str(path),
+                **file_metadata(lake, dimension.name, HISTORY),
             }
         )
 

@@ -57,6 +57,8 @@ def test_an_agent_changing_team_between_two_snapshots(main_sim: Any, tmp_path: A
     assert {r["valid_to"] for r in queues if r["agent_id"] == gone} == {ms(MARCH_10)}
     metadata = result.asset_materializations_for_node("dixa_teams")[0].metadata
     assert metadata["versions_opened"].value == 1 and metadata["versions_closed"].value == 2
+    path = ParquetLake(settings.data_dir).path("dixa_teams", "history")
+    assert metadata["dagster/uri"].value == path.absolute().as_uri()
     # The same state again changes nothing; a snapshot dated before the last one is refused.
     snapshot(settings, "2025-03-11T00:00:00+00:00")
     assert history(settings, "dixa_teams") == teams
