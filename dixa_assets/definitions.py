@@ -91,13 +91,14 @@ def build_definitions(settings: Settings) -> Definitions:
 
 def daily_job_description(lookback_days: int) -> str:
     return (
-        "Fetch the selected days of the raw exports into the Parquet lake: dixa_conversations "
-        "(each conversation's current version, by the day of its updated_at) and dixa_messages "
-        "(by the day of their created_at), a range of days in one Exports API request per "
-        "endpoint, then run their checks (freshness, ids, required fields, schema drift, "
-        "window). Its schedules select the last "
-        f"{lookback_days} complete day(s) (DIXA_LOOKBACK_DAYS) and today so far. The DuckDB "
-        "tables follow by automation, not in this job."
+        "Fetch the selected days of the raw assets into the Parquet lake: from the Exports API "
+        "dixa_conversations (each conversation's current version, by the day of its updated_at) "
+        "and dixa_messages (by the day of their created_at), a range of days in one request per "
+        "endpoint; from the main API dixa_activity_log (entries by the day of their "
+        "activityTimestamp). Then their checks run (freshness, ids, required fields, schema "
+        f"drift, window). Its schedules select the last {lookback_days} complete day(s) "
+        "(DIXA_LOOKBACK_DAYS) and today so far. The DuckDB tables follow by automation, not in "
+        "this job."
     )
 
 
