@@ -6,17 +6,15 @@ share the database and concurrent transactions that replace the same rows fail w
 conflict. The ``dixa_duckdb`` pool keeps Dagster from running two writing steps at once, but pools
 are not enforced everywhere (in-process runs, a second deployment, a sensor reading the tables).
 So every access of this project goes through :func:`locked_connection`, which waits for an
-exclusive ``flock`` on a sibling ``.lock`` file before connecting and releases it only after the
-connection is closed: writers queue instead of failing, in one process or many. Other programs
-that open the database (a BI tool, the DuckDB CLI) do not take our lock; the resource's own
-connect retries, and the assets' retry policy, absorb those.
+exclusive lock (``filelock``: an ``flock`` on POSIX) on a sibling ``.lock`` file before
+connecting and releases it only after the connection is closed: writers queue instead of
+failing, in one process or many. Other programs that open the database (a BI tool, the DuckDB
+CLI) do not take our lock; the resource's own connect retries, and the assets' retry policy,
+absorb those.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +22,11 @@ from typing import Any
 
 import duckdb
 from dagster_duckdb import DuckDBResource
+from filelock import FileLock, Timeout
 
 SCHEMA = "dixa"
 DUCKDB_POOL = "dixa_duckdb"
 WRITE_LOCK_TIMEOUT_S = 1800.0
-_POLL_FIRST_S = 0.02
-_POLL_MAX_S = 0.5
 
 
 class DatabaseBusy(TimeoutError):
@@ -119,24 +116,14 @@ def _quoted(identifier: str) -> str:
 
 @contextmanager
 def _exclusive_lock(path: Path, timeout_s: float) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = FileLock(str(path), timeout=timeout_s)
     try:
-        deadline = time.monotonic() + timeout_s
-        delay = _POLL_FIRST_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DatabaseBusy(
-                        f"{path} stayed locked by another writer for {timeout_s:.0f} s"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, _POLL_MAX_S)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        lock.acquire()
+    except Timeout:
+        raise DatabaseBusy(
+            f"{path} stayed locked by another writer for {timeout_s:.0f} s"
+        ) from None
+    try:
+        yield
     finally:
-        os.close(fd)
+        lock.release()
