@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .exports_api import Record
 from .exports_api.errors import PermanentError
 from .schemas import (
     ARROW_TYPES,
@@ -27,7 +28,6 @@ from .schemas import (
     TableSpec,
 )
 
-Record = dict[str, Any]
 STRING_LIST = ARROW_TYPES[Kind.STRING_LIST]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
