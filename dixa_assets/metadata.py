@@ -10,18 +10,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
+from .schemas import descriptions
+
 PREVIEW_ROWS = 10
 PREVIEW_CELL_CHARS = 40
 
 
 def column_schema(schema: pa.Schema) -> TableSchema:
     """The Dagster column schema of an Arrow schema, with descriptions and nullability."""
+    described = descriptions(schema)
     return TableSchema(
         columns=[
             TableColumn(
                 name=field.name,
                 type=str(field.type),
-                description=(field.metadata or {}).get(b"description", b"").decode() or None,
+                description=described[field.name] or None,
                 constraints=TableColumnConstraints(nullable=field.nullable),
             )
             for field in schema

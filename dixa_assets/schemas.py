@@ -147,6 +147,11 @@ class TableSpec:
         return pa.schema(columns)
 
 
+def descriptions(schema: pa.Schema) -> dict[str, str]:
+    """Each column's description, as declared in its Arrow field's metadata ("" if none)."""
+    return {f.name: (f.metadata or {}).get(b"description", b"").decode() for f in schema}
+
+
 def _f(name: str, kind: Kind, description: str, required: bool = False) -> Field:
     return Field(name, kind, description, required)
 

@@ -33,6 +33,7 @@ from ..dimension_assets import HISTORY
 from ..dimensions import DIMENSIONS
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
+from ..schemas import descriptions
 from ..settings import Settings
 from .activity_sql import (
     CONVERSATION_EVENTS,
@@ -61,9 +62,7 @@ EVENTS_KEY = AssetKey("conversation_events")
 HANDLING_KEY = AssetKey("conversation_handling")
 TEAM_METRICS_KEY = AssetKey("daily_team_metrics")
 _DIMENSION = {d.name: d for d in DIMENSIONS}
-_ACTIVITY_DESCRIPTIONS = {
-    f.name: (f.metadata or {}).get(b"description", b"").decode() for f in ACTIVITY_SCHEMA
-}
+_ACTIVITY_DESCRIPTIONS = descriptions(ACTIVITY_SCHEMA)
 
 
 def _register_history(con: DuckDBPyConnection, lake: ParquetLake) -> None:

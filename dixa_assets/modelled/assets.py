@@ -15,7 +15,6 @@ checks of each modelled asset are computed by its own step, on the rows it just 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import pyarrow as pa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -38,6 +37,7 @@ from ..lake_sql import attach_lake
 from ..raw_assets import OWNERS, RETRY
 from ..schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from ..schemas import MESSAGES as MESSAGES_SPEC
+from ..schemas import descriptions
 from ..settings import Settings
 from .automation import follow_same_day, rebuild_after_raw_changes
 from .database import DUCKDB_POOL, fetch_dicts, locked_connection, qualified_name
@@ -124,15 +124,9 @@ PLOTTED_COUNTS = (
 PLOTTED_DURATIONS = tuple(name for name in METRIC_DEFINITIONS if name.endswith(("_median", "_p90")))
 
 
-def _spec_descriptions(schema: pa.Schema) -> dict[str, str]:
-    return {
-        field.name: (field.metadata or {}).get(b"description", b"").decode() for field in schema
-    }
-
-
-CONVERSATION_DESCRIPTIONS = _spec_descriptions(CONVERSATIONS_SPEC.arrow_schema)
+CONVERSATION_DESCRIPTIONS = descriptions(CONVERSATIONS_SPEC.arrow_schema)
 CONVERSATION_MESSAGE_DESCRIPTIONS = {
-    **_spec_descriptions(MESSAGES_SPEC.arrow_schema),
+    **descriptions(MESSAGES_SPEC.arrow_schema),
     DAY_COLUMN: "Local day (DIXA_TIMEZONE) of the message's created_at: its partition",
     "conversation_known": "Whether the message's conversation (csid) is in dixa.conversations",
     **{
