@@ -48,7 +48,8 @@ PERMANENT_ERRORS = (
     PaginationError,
     MalformedRecordError,
 )
-PREVIEW = ("id", "conversation_id", f"{PARTITION_COLUMN}_ts", "type", "author_name")
+# No personal column: Dagster keeps every preview in its event log, where no erasure reaches.
+PREVIEW = ("id", "conversation_id", f"{PARTITION_COLUMN}_ts", "type", "author_id")
 
 
 def build_activity_asset(

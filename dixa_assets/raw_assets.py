@@ -56,6 +56,11 @@ OWNERS = ["team:support-data"]
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
+# What a day's preview shows: never a personal column (Dagster keeps previews in its event log,
+# where no erasure reaches).
+CONVERSATION_PREVIEW = ("id", "updated_at_ts", "initial_channel", "status", "queue_name")
+
+
 @dataclass(frozen=True)
 class RawExport:
     """One raw asset: its table, how a window is fetched, and what to show in a preview."""
@@ -78,7 +83,7 @@ RAW_EXPORTS = (
         fetch=lambda client, window, convert: client.conversation_pieces(
             updated=window, convert=convert
         ),
-        preview_columns=("id", "updated_at_ts", "initial_channel", "status", "queue_name"),
+        preview_columns=CONVERSATION_PREVIEW,
         description="Dixa conversations by updated_at: each day holds the version of every "
         "conversation whose updated_at fell in the day when it was fetched (the export's change "
         "log). A re-fetch replaces the versions it returns and keeps those of conversations "

@@ -34,7 +34,7 @@ from dagster_duckdb import DuckDBResource
 from ..freshness import modelled_freshness_policy
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
-from ..raw_assets import OWNERS, RETRY
+from ..raw_assets import CONVERSATION_PREVIEW, OWNERS, RETRY
 from ..schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from ..schemas import MESSAGES as MESSAGES_SPEC
 from ..schemas import descriptions
@@ -96,7 +96,6 @@ TABLES = {
 }
 """Each modelled asset's table in schema dixa; its ``dagster/table_name`` adds the catalog."""
 
-CONVERSATION_PREVIEW = ("id", "updated_at_ts", "initial_channel", "status", "queue_name")
 MESSAGE_PREVIEW = (
     "id",
     "csid",
