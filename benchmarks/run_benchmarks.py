@@ -52,7 +52,9 @@ from dixa_assets.exports_api import Window
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 WORK = BENCH / ".work"
+# The project's venv, else the interpreter running this (a worktree using a shared venv).
 PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = PYTHON if PYTHON.exists() else Path(sys.executable)
 DAGSTER = ROOT / ".venv" / "bin" / "dagster"
 TOKEN = "benchmark-token"
 ASSETS = ("dixa_conversations", "dixa_messages")

@@ -45,11 +45,27 @@ def split_by_windows(table: pa.Table, column: str, windows: Sequence[Window]) ->
     Yields one window at a time, each a copy of only its own rows, so splitting a range holds
     the range once plus one day. A single window is the table itself, uncopied.
     """
-    slots = partition_slots(table, column, windows)
     if len(windows) == 1:
+        partition_slots(table, column, windows)  # every row inside, or raise
         yield table
         return
+    present = rows_by_window(table, column, windows)
+    following = next(present, None)
+    for slot in range(len(windows)):
+        if following is not None and following[0] == slot:
+            yield following[1]
+            following = next(present, None)
+        else:
+            yield table.slice(0, 0)
+
+
+def rows_by_window(
+    table: pa.Table, column: str, windows: Sequence[Window]
+) -> Iterator[tuple[int, pa.Table]]:
+    """``(index in windows, its rows in their original order)`` for each window holding rows."""
+    slots = partition_slots(table, column, windows)
     order = np.argsort(slots, kind="stable")
     bounds = np.searchsorted(slots[order], np.arange(len(windows) + 1))
-    for start, end in itertools.pairwise(bounds):
-        yield table.take(pa.array(order[start:end]))
+    for slot, (start, end) in enumerate(itertools.pairwise(bounds)):
+        if end > start:
+            yield slot, table.take(pa.array(order[start:end]))

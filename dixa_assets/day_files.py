@@ -7,7 +7,7 @@ day (its row count, its first rows) describes the file as written, not the rows 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -45,14 +45,18 @@ def store_days(
 def store_each(
     lake: ParquetLake,
     asset: str,
-    days: Iterable[tuple[str, Window, pa.Table]],
+    days: Iterable[tuple[str, Window, pa.Table | Callable[[], pa.Table]]],
     partition_column: str,
     keep_versions_by: str | None = None,
 ) -> list[DayStored]:
-    """:func:`store_day` for each ``(key, window, rows)``, a few at a time."""
+    """:func:`store_day` for each ``(key, window, rows)``, a few at a time. ``rows`` may be a
+    function that reads them: it is called in the writing thread, so only the few days being
+    written are in memory."""
 
-    def store(day: tuple[str, Window, pa.Table]) -> DayStored:
-        return store_day(lake, asset, *day, partition_column, keep_versions_by)
+    def store(day: tuple[str, Window, pa.Table | Callable[[], pa.Table]]) -> DayStored:
+        key, window, rows = day
+        table = rows() if callable(rows) else rows
+        return store_day(lake, asset, key, window, table, partition_column, keep_versions_by)
 
     return list(a_few_at_a_time(store, days, PARALLEL_WRITES))
 

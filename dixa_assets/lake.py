@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
@@ -42,6 +44,7 @@ STALE_TEMP_SECONDS = 3600
 PARALLEL_WRITES = 4
 COMPRESSION = "zstd"
 LOCKS_FOLDER = ".locks"
+SCRATCH_FOLDER = ".incoming"
 
 
 T = TypeVar("T")
@@ -95,6 +98,21 @@ class ParquetLake:
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder / f"{partition}.lock")):
             yield
+
+    def scratch_folder(self) -> Path | None:
+        """Where a run keeps the temporary files of the days it is fetching: ``<root>/.incoming``
+        on a local lake (the same disk; folders a killed run left are removed after an hour),
+        the system's temporary folder (``TMPDIR``) when the lake is on S3 (``None``)."""
+        if not is_local(self.root):
+            return None
+        folder = Path(self.root / SCRATCH_FOLDER)
+        folder.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for left in folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if left.stat().st_mtime < cutoff:
+                    shutil.rmtree(left, ignore_errors=True)
+        return folder
 
     def read_partition(self, asset: str, partition: str) -> pa.Table | None:
         """The partition's stored rows in the asset's current schema (see

@@ -20,7 +20,6 @@ soon as it is stored, so a run that fails or is killed later keeps it materializ
 of the missing days fetches only those.
 """
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -45,7 +44,7 @@ from .exports_api import PermanentError, Window
 from .ingest import DayStream, Fetch
 from .io_manager import PARTITION_COLUMN_KEY, file_metadata
 from .lake import ParquetLake
-from .metadata import column_schema, preview, unknown_field_counts
+from .metadata import column_schema, preview
 from .resources import DixaExportsResource
 from .schemas import CONVERSATIONS, EXTRA_FIELDS, MESSAGES, TableSpec
 
@@ -80,9 +79,7 @@ class RawExport:
 RAW_EXPORTS = (
     RawExport(
         spec=CONVERSATIONS,
-        fetch=lambda client, window, convert: client.conversation_pieces(
-            updated=window, convert=convert
-        ),
+        fetch=lambda client, window, sink: client.conversation_pieces(updated=window, sink=sink),
         preview_columns=CONVERSATION_PREVIEW,
         description="Dixa conversations by updated_at: each day holds the version of every "
         "conversation whose updated_at fell in the day when it was fetched (the export's change "
@@ -93,9 +90,7 @@ RAW_EXPORTS = (
     ),
     RawExport(
         spec=MESSAGES,
-        fetch=lambda client, window, convert: client.message_pieces(
-            created=window, convert=convert
-        ),
+        fetch=lambda client, window, sink: client.message_pieces(created=window, sink=sink),
         preview_columns=("id", "csid", "created_at_ts", "direction", "initial_channel"),
         description="Dixa messages whose created_at falls in the day. Internal notes are not "
         "messages: they are in dixa_conversations.conversation_wrapup_notes.",
@@ -134,26 +129,27 @@ def build_raw_asset(
         where = f"{export.asset_name} partition {label}"
         windows = dict(zip(keys, partition_windows(partitions_def, keys), strict=True))
         lake = ParquetLake(lake_root)
-        rows, unknown = 0, Counter[str]()
+        rows, duplicates = 0, 0
         try:
             with dixa.open_client(context.log) as client:
-                stream = DayStream(client, export.spec, export.fetch, windows.items(), where)
+                stream = DayStream(
+                    client, export.spec, export.fetch, windows.items(), where, lake.scratch_folder()
+                )
                 # Dagster records a run's partitions only when the step ends; a range that
                 # takes several requests reports its days as they are stored, so that a failure
                 # later keeps them (they get a second event, with the run's figures, at the end).
                 report_now = not client.fits_one_request(stream.window)
                 for days in stream:
-                    fetched = [(day.key, windows[day.key], day.table) for day in days]
                     stored = store_each(
                         lake,
                         export.asset_name,
-                        fetched,
+                        [(day.key, windows[day.key], day.read) for day in days],
                         export.spec.partition_field,
                         export.keep_versions_by,
                     )
-                    for day, table in zip(stored, (d.table for d in days), strict=True):
-                        rows += table.num_rows
-                        unknown.update(unknown_field_counts(table, EXTRA_FIELDS))
+                    for day, fetched in zip(stored, days, strict=True):
+                        rows += fetched.rows
+                        duplicates += fetched.duplicates_dropped
                         metadata = {
                             **day_metadata(day, windows[day.key], stream, export),
                             **file_metadata(lake, export.asset_name, day.key),
@@ -167,11 +163,11 @@ def build_raw_asset(
         except PermanentError as error:
             # Retrying the step cannot fix a setting, a refused token or a malformed record.
             raise Failure(description=str(error), allow_retries=False) from None
-        if stream.duplicates_dropped:
+        if duplicates:
             context.log.warning(
-                f"{where}: {stream.duplicates_dropped} record(s) came twice; kept the latest "
-                "version of each id"
+                f"{where}: {duplicates} record(s) came twice; kept the latest version of each id"
             )
+        unknown = stream.unknown_fields
         if unknown:
             context.log.warning(
                 f"{where}: fields the reference does not list were kept in {EXTRA_FIELDS}: "
@@ -196,7 +192,7 @@ def build_raw_asset(
                 "run_waited_seconds": metrics["waited_seconds"],
                 "run_edge_records_dropped": stream.edge_records,
                 "run_stray_records_dropped": stream.stray_records,
-                "run_duplicate_records_dropped": stream.duplicates_dropped,
+                "run_duplicate_records_dropped": duplicates,
                 "run_unknown_fields": MetadataValue.json(dict(sorted(unknown.items()))),
             },
         )

@@ -82,7 +82,7 @@ def reconcile(
         attach_lake(con, lake.root)
         first, last = con.execute(STORED_SPAN, {"files": files}).fetchall()[0]
         result.span = Window(first, last + 1)
-        fetch = lambda c, window, convert: c.conversation_pieces(created=window, convert=convert)  # noqa: E731
+        fetch = lambda c, window, sink: c.conversation_pieces(created=window, sink=sink)  # noqa: E731
         fetched = ingest_window(client, CONVERSATIONS, fetch, result.span, "reconciliation").table
         result.fetched = fetched.num_rows
         con.register(

@@ -1,6 +1,6 @@
 """The Dixa Exports API over HTTP: a typed client with no knowledge of Dagster."""
 
-from .answer import Export, Piece, Record
+from .answer import Export, Piece, Record, Sink, runs
 from .client import DEFAULT_BASE_URL, Endpoint, ExportsClient
 from .errors import (
     ApiUnreachable,
@@ -34,7 +34,9 @@ __all__ = [
     "Record",
     "RequestRejected",
     "RetriesExhausted",
+    "Sink",
     "Window",
     "WindowTooBig",
+    "runs",
     "to_epoch_ms",
 ]

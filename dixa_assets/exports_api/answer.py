@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
@@ -14,12 +14,47 @@ from .windows import Window
 
 Record = dict[str, Any]
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Convert = Callable[[list[Record]], T]
+
+
+class Sink(Protocol[T_co]):
+    """Where one attempt's records go as they are decoded (a run of whole records at a time).
+
+    The client opens a sink per attempt: ``finish`` once the answer is complete (its result is
+    the piece's content), ``discard`` when the attempt fails (nothing of it may remain).
+    """
+
+    def add(self, records: list[Record]) -> None: ...
+    def finish(self) -> T_co: ...
+    def discard(self) -> None: ...
+
+
+class Runs(Generic[T]):
+    """A sink that keeps each run as ``convert`` makes it: content is the list of them."""
+
+    def __init__(self, convert: Convert[T]) -> None:
+        self._convert = convert
+        self._parts: list[T] = []
+
+    def add(self, records: list[Record]) -> None:
+        self._parts.append(self._convert(records))
+
+    def finish(self) -> list[T]:
+        return self._parts
+
+    def discard(self) -> None:
+        self._parts = []
+
+
+def runs(convert: Convert[T]) -> Callable[[], Runs[T]]:
+    """Open a :class:`Runs` sink of ``convert`` per attempt (the client's default, ``list``)."""
+    return lambda: Runs(convert)
 
 
 @dataclass(frozen=True)
 class Piece(Generic[T]):
-    """The answer to one request: its runs of records as converted, and what was left out.
+    """The answer to one request: what its sink made of it, and what was left out.
 
     ``window`` is the piece of the split window this request covered (``None`` for a csids
     query). Records outside the filters were not kept: ``edge_records`` fell in the one-millisecond
@@ -29,7 +64,7 @@ class Piece(Generic[T]):
     """
 
     window: Window | None
-    parts: list[T]
+    content: T
     edge_records: int
     stray_ids: list[Any]
     # The server's clock when it answered (its ``Date`` header, else ours when we asked): the
@@ -38,13 +73,12 @@ class Piece(Generic[T]):
 
 
 class Answer(Generic[T]):
-    """Accumulates the converted runs of one response as they are decoded."""
+    """Checks and filters the runs of one response as they are decoded, into its sink."""
 
-    def __init__(self, filters: Mapping[str, Window], convert: Convert[T], where: str) -> None:
+    def __init__(self, filters: Mapping[str, Window], sink: Sink[T], where: str) -> None:
         self._filters = filters
-        self._convert = convert
+        self._sink = sink
         self._where = where
-        self.parts: list[T] = []
         self.seen = 0  # elements of the array decoded so far, to name a bad one's position
         self.kept = 0
         self.edges = 0
@@ -59,13 +93,13 @@ class Answer(Generic[T]):
                 )
         self.seen += len(run)
         kept, edges, strays = keep_inside(run, self._filters)
-        self.parts.append(self._convert(kept))
+        self._sink.add(kept)
         self.kept += len(kept)
         self.edges += edges
         self.stray_ids.extend(record.get("id") for record in strays)
 
     def piece(self, window: Window | None, served_at_ms: int) -> Piece[T]:
-        return Piece(window, self.parts, self.edges, self.stray_ids, served_at_ms)
+        return Piece(window, self._sink.finish(), self.edges, self.stray_ids, served_at_ms)
 
 
 def keep_inside(
@@ -99,7 +133,7 @@ def keep_inside(
 class Export(Generic[T]):
     """All pieces of one export, collected (for callers that want the whole answer at once)."""
 
-    parts: list[T]
+    parts: list[T]  # every piece's runs, in order
     requests: int
     edge_records: int
     stray_ids: list[Any]
@@ -110,14 +144,14 @@ class Export(Generic[T]):
         return [record for part in self.parts for record in part]
 
 
-def collect(pieces: Iterator[Piece[T]]) -> Export[T]:
+def collect(pieces: Iterator[Piece[list[T]]]) -> Export[T]:
     """Every piece of an export, gathered into one answer."""
     parts: list[T] = []
     count = edges = 0
     strays: list[Any] = []
     served: list[int] = []
     for piece in pieces:
-        parts.extend(piece.parts)
+        parts.extend(piece.content)
         count += 1
         edges += piece.edge_records
         strays.extend(piece.stray_ids)

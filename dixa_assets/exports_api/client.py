@@ -31,7 +31,7 @@ from ..http_policy import (
     parse_retry_after,
     served_at_ms,
 )
-from .answer import Answer, Convert, Export, Piece, collect
+from .answer import Answer, Convert, Export, Piece, Sink, collect, runs
 from .errors import (
     ApiUnreachable,
     AuthenticationError,
@@ -57,6 +57,8 @@ TOO_BIG_TRIES = 2
 FIRST_CONTACT_TRIES = 2
 
 T = TypeVar("T")
+OpenSink = Callable[[], Sink[T]]
+RECORD_LISTS = runs(list)  # the default sink: each run's records as a list
 
 
 class Endpoint(StrEnum):
@@ -160,12 +162,13 @@ class ExportsClient:
         closed: Window | None = None,
         last_message_created: Window | None = None,
         csids: Sequence[int] | None = None,
-        convert: Convert[T] = list,
-    ) -> Iterator[Piece[T]]:
+        sink: OpenSink[Any] = RECORD_LISTS,
+    ) -> Iterator[Piece[Any]]:
         """Conversations matching every given filter (current state of each), piece by piece.
 
         At most one window may be longer than the API's limit: it is the one cut into pieces
         (the first given one when none is). ``csids`` are sent ten at a time, without windows.
+        Each attempt's records go to a new ``sink()``; a piece's content is what it finished as.
         """
         windows = {
             "updated": updated,
@@ -177,19 +180,22 @@ class ExportsClient:
         if csids:
             if given:
                 raise ValueError("csids are exported on their own, without windows")
-            return self._run(Endpoint.CONVERSATIONS, csids_queries(csids), convert)
+            return self._run(Endpoint.CONVERSATIONS, csids_queries(csids), sink)
         if not given:
             raise ValueError("the API needs a window or a list of csids")
         long = [name for name, w in given.items() if w.span_ms > self._piece_limit_ms]
         if len(long) > 1:
             raise ValueError(f"only one window may exceed the API's limit, got {long}")
         axis = long[0] if long else next(iter(given))
-        return self._run(Endpoint.CONVERSATIONS, self._plan(given, axis), convert)
+        return self._run(Endpoint.CONVERSATIONS, self._plan(given, axis), sink)
 
-    def message_pieces(self, *, created: Window, convert: Convert[T] = list) -> Iterator[Piece[T]]:
-        """Messages whose own ``created_at`` falls in ``created``, piece by piece."""
+    def message_pieces(
+        self, *, created: Window, sink: OpenSink[Any] = RECORD_LISTS
+    ) -> Iterator[Piece[Any]]:
+        """Messages whose own ``created_at`` falls in ``created``, piece by piece (see
+        :meth:`conversation_pieces` for ``sink``)."""
         queries = self._plan({"created": created}, "created")
-        return self._run(Endpoint.MESSAGES, queries, convert)
+        return self._run(Endpoint.MESSAGES, queries, sink)
 
     def conversations(self, **filters: Any) -> Export[Any]:
         """:meth:`conversation_pieces`, collected."""
@@ -197,7 +203,7 @@ class ExportsClient:
 
     def messages(self, *, created: Window, convert: Convert[T] = list) -> Export[T]:
         """:meth:`message_pieces`, collected."""
-        return collect(self.message_pieces(created=created, convert=convert))
+        return collect(self.message_pieces(created=created, sink=runs(convert)))
 
     def fits_one_request(self, window: Window) -> bool:
         """Whether ``window`` is fetched in one request (unless it proves too big)."""
@@ -213,7 +219,7 @@ class ExportsClient:
             cursor = piece.end_ms
 
     def _run(
-        self, endpoint: Endpoint, queries: Iterator[Query], convert: Convert[T]
+        self, endpoint: Endpoint, queries: Iterator[Query], sink: OpenSink[T]
     ) -> Iterator[Piece[T]]:
         """Fetch ``queries`` with at most ``max_concurrency`` in flight; yield pieces in order.
 
@@ -224,7 +230,7 @@ class ExportsClient:
         pending: deque[tuple[Query, Future[Piece[T]]]] = deque()
 
         def submit(query: Query) -> tuple[Query, Future[Piece[T]]]:
-            return query, pool.submit(self._fetch, endpoint, query, convert)
+            return query, pool.submit(self._fetch, endpoint, query, sink)
 
         def fill() -> None:
             while len(pending) < self._max_concurrency:
@@ -284,15 +290,21 @@ class ExportsClient:
             span / HOUR_MS,
         )
 
-    def _fetch(self, endpoint: Endpoint, query: Query, convert: Convert[T]) -> Piece[T]:
+    def _fetch(self, endpoint: Endpoint, query: Query, open_sink: OpenSink[T]) -> Piece[T]:
         """One piece, with retries; raises :class:`_Halve` when it should be cut in two."""
         where = f"{endpoint.value} {_describe(query.params)}"
         too_big = 0
         last = _Retry("")
         for attempt in range(1, self._max_attempts + 1):
-            outcome = self._attempt(endpoint, query, convert, where)
+            sink = open_sink()
+            try:
+                outcome = self._attempt(endpoint, query, sink, where)
+            except BaseException:
+                sink.discard()
+                raise
             if isinstance(outcome, Piece):
                 return outcome
+            sink.discard()  # a failed attempt leaves nothing behind
             last = outcome
             if outcome.unreachable and not self._answered and attempt >= FIRST_CONTACT_TRIES:
                 raise ApiUnreachable(
@@ -332,7 +344,7 @@ class ExportsClient:
         )
 
     def _attempt(
-        self, endpoint: Endpoint, query: Query, convert: Convert[T], where: str
+        self, endpoint: Endpoint, query: Query, sink: Sink[T], where: str
     ) -> Piece[T] | _Retry:
         """One request: the piece, or why it may work next time; raises what never will."""
         waited = self._pacer.acquire()
@@ -349,7 +361,7 @@ class ExportsClient:
                     body = response.read()
                     size = len(body)
                     return self._refused(response, body, where)
-                answer = Answer[T](query.filters, convert, where)
+                answer = Answer[T](query.filters, sink, where)
                 served = served_at_ms(response.headers.get("Date"), asked)
                 for data in response.iter_bytes():
                     size += len(data)

@@ -40,8 +40,8 @@ class ArrayDecoder:
     included) and :class:`NotAnArray` for valid JSON of another kind.
     """
 
-    def __init__(self, run_bytes: int = DEFAULT_RUN_BYTES) -> None:
-        self._run_bytes = run_bytes
+    def __init__(self, run_bytes: int | None = None) -> None:
+        self._run_bytes = run_bytes or DEFAULT_RUN_BYTES  # read now: tests make runs small
         self._buffer = bytearray()
         self._started = False  # the opening bracket has been consumed
         self._not_array = False  # the body does not start with "[": decode it whole at the end
