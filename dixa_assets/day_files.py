@@ -88,4 +88,6 @@ def store_day(
                 f"{asset} partition {key}",
             )
         lake.write(asset, key, rows)
-    return DayStored(key, rows.num_rows, kept, rows.slice(0, PREVIEW_ROWS))
+    # A copy: a slice would keep the whole day's buffers alive as long as the preview.
+    head = rows.take(list(range(min(PREVIEW_ROWS, rows.num_rows))))
+    return DayStored(key, rows.num_rows, kept, head)

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pyarrow as pa
 import pytest
 
+from dixa_assets.day_files import store_day
 from dixa_assets.exports_api import ExportsClient, Window, json_stream
 from dixa_assets.ingest import DayStream
+from dixa_assets.lake import ParquetLake
+from dixa_assets.metadata import PREVIEW_ROWS
 from dixa_assets.raw_assets import RAW_EXPORTS
 from dixa_assets.schemas import MESSAGES
 from dixa_assets.simulator import Gateway
@@ -69,3 +73,14 @@ def test_a_run_that_stops_midway_leaves_no_temporary_file(simulator, small_runs,
             assert any(tmp_path.rglob("*.parquet"))  # the next days' rows are waiting on disk
             raise RuntimeError("stored nothing")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stored_days_preview_does_not_keep_the_day_in_memory(tmp_path):
+    # The previews of a window's days live until the window's figures are reported: a slice
+    # would hold every day's whole table that long.
+    rows = pa.table({"id": [str(n) for n in range(1000)], "created_at": list(range(1000))})
+    day = store_day(
+        ParquetLake(tmp_path), "some_asset", "2025-02-03", Window(0, 1000), rows, "created_at"
+    )
+    assert day.head.num_rows == PREVIEW_ROWS
+    assert day.head.get_total_buffer_size() < rows.get_total_buffer_size() / 10
