@@ -89,5 +89,5 @@ def store_day(
             )
         lake.write(asset, key, rows)
     # A copy: a slice would keep the whole day's buffers alive as long as the preview.
-    head = rows.take(list(range(min(PREVIEW_ROWS, rows.num_rows))))
+    head = rows.take(pa.array(range(min(PREVIEW_ROWS, rows.num_rows)), pa.int64()))
     return DayStored(key, rows.num_rows, kept, head)
