@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
-import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from .schemas import descriptions
@@ -39,14 +36,6 @@ def preview(table: pa.Table, columns: Sequence[str]) -> MetadataValue:
     for row in head:
         lines.append("| " + " | ".join(_cell(row[name]) for name in columns) + " |")
     return MetadataValue.md("\n".join(lines))
-
-
-def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:
-    """How many records carry each field the reference does not list."""
-    counts: Counter[str] = Counter()
-    for text in pc.drop_null(table.column(column)).to_pylist():
-        counts.update(orjson.loads(text).keys())
-    return dict(sorted(counts.items()))
 
 
 def _cell(value: object) -> str:

@@ -23,8 +23,7 @@ import pyarrow.parquet as pq
 from .daily_split import rows_by_window
 from .duplicates import latest_per_id
 from .exports_api import Record, Window
-from .metadata import unknown_field_counts
-from .records import records_to_table
+from .records import records_to_table, unknown_field_counts
 from .schemas import EXTRA_FIELDS, TableSpec
 
 # Read back once, soon: cheap to write matters more than small.

@@ -8,6 +8,7 @@ a value that does not fit: such an error names the field, the record and where i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -318,3 +319,11 @@ _CONVERTERS: dict[Kind, Callable[[list[Any]], pa.Array]] = {
     Kind.CUSTOM_FIELDS: _object_lists(_custom_field, CUSTOM_FIELD),
     Kind.TAGS_INFO: _object_lists(_tag_info, TAG_INFO),
 }
+
+
+def unknown_field_counts(table: pa.Table, column: str) -> dict[str, int]:
+    """How many records carry each field the reference does not list."""
+    counts: Counter[str] = Counter()
+    for text in pc.drop_null(table.column(column)).to_pylist():
+        counts.update(orjson.loads(text).keys())
+    return dict(sorted(counts.items()))

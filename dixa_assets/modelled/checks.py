@@ -33,8 +33,8 @@ from dagster import (
 from ..daily_split import partition_windows
 from ..lake import ParquetLake
 from ..lake_sql import attach_lake
-from ..metadata import unknown_field_counts
 from ..raw_assets import RAW_EXPORTS
+from ..records import unknown_field_counts
 from ..schemas import EXTRA_FIELDS, TableSpec
 from ..settings import Settings
 from .database import fetch_dicts
