@@ -24,8 +24,8 @@ from datetime import date
 
 import pyarrow.parquet as pq
 
-from dixa_assets.activity_ingest import ingest_activity
 from dixa_assets.exports_api import Window
+from dixa_assets.ingest.activity import ingest_activity
 from dixa_assets.main_api import MainApiClient
 from dixa_assets.simulator import Organisation, SimulatorServer
 from dixa_assets.simulator.utc import DAY_MS, day_start_ms

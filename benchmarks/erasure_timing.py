@@ -20,10 +20,10 @@ from time import perf_counter
 from dagster import DagsterInstance, materialize
 
 from dixa_assets.definitions import build_definitions
+from dixa_assets.defs.raw.exports_resource import DixaExportsResource
 from dixa_assets.erasure.procedure import erase
 from dixa_assets.exports_api import to_epoch_ms
-from dixa_assets.lake import ParquetLake
-from dixa_assets.resources import DixaExportsResource
+from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
 from dixa_assets.simulator import Organisation, SimulatorServer
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dagster._utils.schedules import is_valid_cron_string
 
-from .exports_api import DEFAULT_BASE_URL
-from .main_api import DEFAULT_BASE_URL as DEFAULT_MAIN_API_BASE_URL
+from dixa_assets.exports_api import DEFAULT_BASE_URL
+from dixa_assets.main_api import DEFAULT_BASE_URL as DEFAULT_MAIN_API_BASE_URL
 
 DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_TIMEZONE = "UTC"

@@ -20,16 +20,15 @@ from dagster._core.storage.tags import (
 )
 
 from dixa_assets.definitions import build_definitions
+from dixa_assets.defs.raw.exports_resource import DixaExportsResource
+from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
 from dixa_assets.exports_api import to_epoch_ms
-from dixa_assets.main_api_resource import DixaMainApiResource
-from dixa_assets.resources import DixaExportsResource
 from dixa_assets.settings import Settings
 from dixa_assets.simulator import Organisation, SimulatorServer
-
-from . import reliability_report
+from dixa_assets_tests import reliability_report
 
 # A local S3-compatible server: fixtures s3_server and s3_lake_url.
-pytest_plugins = ["dixa_assets_tests.s3_server"]
+pytest_plugins = ["dixa_assets_tests.s3_server", "dixa_assets_tests.main_api_fixtures"]
 
 # A distinctive token, so tests can prove it never lands in logs, metadata or files.
 TOKEN = "sim-token-7f3a9c1e5b"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from dixa_assets.lake_root import lake_root
+from dixa_assets.lake.root import lake_root
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from .conftest import run_assets
+from dixa_assets_tests.conftest import run_assets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_FILES = [

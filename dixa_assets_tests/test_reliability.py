@@ -21,10 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterInstance
 
-from dixa_assets.lake import ParquetLake
-
-from . import reliability_report
-from .conftest import day_ms, make_settings, run_assets
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets_tests import reliability_report
+from dixa_assets_tests.conftest import day_ms, make_settings, run_assets
 
 RAW = ("dixa_conversations", "dixa_messages")
 TRANSIENT = ("429", "500", "502", "503", "504", "drop", "drop_mid_body", "truncate", "slow")
@@ -137,7 +136,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_partition_readable(tmp_pa
     lake.write("events", "2025-03-01", pa.table({"id": ["kept"]}))
     writer = (
         "import pyarrow as pa, sys\n"
-        "from dixa_assets.lake import ParquetLake\n"
+        "from dixa_assets.lake.parquet import ParquetLake\n"
         "big = pa.table({'id': [str(i) * 20 for i in range(2_000_000)]})\n"
         "print('ready', flush=True)\n"
         "ParquetLake(sys.argv[1]).write('events', '2025-03-01', big)\n"

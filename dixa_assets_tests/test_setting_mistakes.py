@@ -14,8 +14,7 @@ from dagster import DagsterInstance, materialize
 from dixa_assets.definitions import build_definitions
 from dixa_assets.exports_api import ApiUnreachable, ExportsClient, RetriesExhausted, Window
 from dixa_assets.simulator import DeadPort, SimulatorServer
-
-from .conftest import TOKEN, day_ms, make_settings, run_assets
+from dixa_assets_tests.conftest import TOKEN, day_ms, make_settings, run_assets
 
 DAY = "2025-03-03"
 

@@ -7,5 +7,5 @@
   database file rewritten so that erased values are not left in its freed blocks;
 * :mod:`.procedure`: the whole procedure, safe to kill at any point and to run again.
 
-Dagster-free; the asset ``dixa_erasures`` (:mod:`dixa_assets.modelled.erasures`) runs it.
+Dagster-free; the asset ``dixa_erasures`` (:mod:`dixa_assets.defs.privacy.erasures`) runs it.
 """

@@ -18,9 +18,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from ..lake import ParquetLake
-from ..lake_sql import attach_lake
-from .personal import RAW_PERSONAL, PersonalColumns, dirty_predicate, erased_value
+from dixa_assets.erasure.personal import (
+    RAW_PERSONAL,
+    PersonalColumns,
+    dirty_predicate,
+    erased_value,
+)
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.lake.sql import attach_lake
 
 ANONYMIZED = "anonymized"
 """Name of the registered table of anonymized conversations (id, anonymized_at)."""

@@ -18,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..activity_schema import CONVERSATION_ID_COLUMN, PERSONAL_COLUMNS
-from ..modelled.activity_sql import CONVERSATION_EVENTS_TABLE
-from ..modelled.sql import CONVERSATION_MESSAGES_TABLE, CONVERSATIONS_TABLE, conversation_columns
-from ..schemas import EXTRA_FIELDS
+from dixa_assets.arrow.activity_schema import CONVERSATION_ID_COLUMN, PERSONAL_COLUMNS
+from dixa_assets.arrow.schemas import EXTRA_FIELDS
+from dixa_assets.defs.modelled.activity_sql import CONVERSATION_EVENTS_TABLE
+from dixa_assets.defs.modelled.sql import (
+    CONVERSATION_MESSAGES_TABLE,
+    CONVERSATIONS_TABLE,
+    conversation_columns,
+)
 
 
 @dataclass(frozen=True)

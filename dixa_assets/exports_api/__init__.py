@@ -1,8 +1,8 @@
 """The Dixa Exports API over HTTP: a typed client with no knowledge of Dagster."""
 
-from .answer import Export, Piece, Record, Sink, runs
-from .client import DEFAULT_BASE_URL, Endpoint, ExportsClient
-from .errors import (
+from dixa_assets.exports_api.answer import Export, Piece, Record, Sink, runs
+from dixa_assets.exports_api.client import DEFAULT_BASE_URL, Endpoint, ExportsClient
+from dixa_assets.exports_api.errors import (
     ApiUnreachable,
     AuthenticationError,
     ExportsApiError,
@@ -13,8 +13,8 @@ from .errors import (
     RetriesExhausted,
     WindowTooBig,
 )
-from .metrics import CallMetrics
-from .windows import DAY_MS, MAX_WINDOW_DAYS, Window, to_epoch_ms
+from dixa_assets.exports_api.metrics import CallMetrics
+from dixa_assets.exports_api.windows import DAY_MS, MAX_WINDOW_DAYS, Window, to_epoch_ms
 
 __all__ = [
     "DAY_MS",

@@ -8,9 +8,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
-from ..http_policy import excerpt, json_kind
-from .errors import MalformedResponse
-from .windows import Window
+from dixa_assets.exports_api.errors import MalformedResponse
+from dixa_assets.exports_api.windows import Window
+from dixa_assets.http_common.policy import excerpt, json_kind
 
 Record = dict[str, Any]
 T = TypeVar("T")

@@ -22,17 +22,8 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
-from ..http_policy import (
-    RETRYABLE_STATUS,
-    excerpt,
-    is_loopback,
-    jittered_backoff,
-    json_kind,
-    parse_retry_after,
-    served_at_ms,
-)
-from .answer import Answer, Convert, Export, Piece, Sink, collect, runs
-from .errors import (
+from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, collect, runs
+from dixa_assets.exports_api.errors import (
     ApiUnreachable,
     AuthenticationError,
     InsecureTransportError,
@@ -41,11 +32,27 @@ from .errors import (
     RetriesExhausted,
     WindowTooBig,
 )
-from .json_stream import ArrayDecoder, NotAnArray
-from .metrics import CallMetrics
-from .queries import HOUR_MS, Query, csids_queries, limit_ms, next_piece, window_query
-from .rate_limit import RequestPacer
-from .windows import MAX_WINDOW_DAYS, Window
+from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray
+from dixa_assets.exports_api.metrics import CallMetrics
+from dixa_assets.exports_api.queries import (
+    HOUR_MS,
+    Query,
+    csids_queries,
+    limit_ms,
+    next_piece,
+    window_query,
+)
+from dixa_assets.exports_api.rate_limit import RequestPacer
+from dixa_assets.exports_api.windows import MAX_WINDOW_DAYS, Window
+from dixa_assets.http_common.policy import (
+    RETRYABLE_STATUS,
+    excerpt,
+    is_loopback,
+    jittered_backoff,
+    json_kind,
+    parse_retry_after,
+    served_at_ms,
+)
 
 DEFAULT_BASE_URL = "https://exports.dixa.io"
 # Answers that suggest the response was too big to build or carry: the gateway gave up, the

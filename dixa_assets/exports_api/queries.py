@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from .windows import DAY_MS, Window
+from dixa_assets.exports_api.windows import DAY_MS, Window
 
 HOUR_MS = 3_600_000
 MAX_CSIDS_PER_REQUEST = 10

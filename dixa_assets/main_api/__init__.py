@@ -1,7 +1,7 @@
 """Dixa's main API (dev.dixa.io/v1) over HTTP: a typed client with no knowledge of Dagster."""
 
-from .client import DEFAULT_BASE_URL, MainApiClient
-from .errors import (
+from dixa_assets.main_api.client import DEFAULT_BASE_URL, MainApiClient
+from dixa_assets.main_api.errors import (
     AuthenticationError,
     InsecureTransportError,
     MainApiError,
@@ -10,7 +10,7 @@ from .errors import (
     RequestRejected,
     RetriesExhausted,
 )
-from .timestamps import format_param, parse_timestamp
+from dixa_assets.main_api.timestamps import format_param, parse_timestamp
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -19,11 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import orjson
 
-from ..exports_api import CallMetrics, Window
-from ..http_policy import excerpt, json_kind
-from .errors import MalformedResponse, PaginationError, RequestRejected
-from .requester import Requester
-from .timestamps import format_param, parse_timestamp
+from dixa_assets.exports_api import CallMetrics, Window
+from dixa_assets.http_common.policy import excerpt, json_kind
+from dixa_assets.main_api.errors import MalformedResponse, PaginationError, RequestRejected
+from dixa_assets.main_api.requester import Requester
+from dixa_assets.main_api.timestamps import format_param, parse_timestamp
 
 DEFAULT_BASE_URL = "https://dev.dixa.io/v1"
 ACTIVITY_LOG = "/conversations/activitylog"

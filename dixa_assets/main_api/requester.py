@@ -1,7 +1,7 @@
 """One request to the main API, with everything around it: the pace, retries of what is
 transient (429 honouring Retry-After, 5xx, dropped connections, a body cut short), the two
 Authorization forms, and what it cost. The rules shared with the exports client come from
-:mod:`dixa_assets.http_policy`, the pacer from :mod:`dixa_assets.exports_api.rate_limit`.
+:mod:`dixa_assets.http_common.policy`, the pacer from :mod:`dixa_assets.exports_api.rate_limit`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from ..exports_api import CallMetrics
-from ..exports_api.rate_limit import RequestPacer
-from ..http_policy import (
+from dixa_assets.exports_api import CallMetrics
+from dixa_assets.exports_api.rate_limit import RequestPacer
+from dixa_assets.http_common.policy import (
     RETRYABLE_STATUS,
     excerpt,
     is_loopback,
@@ -27,7 +27,7 @@ from ..http_policy import (
     parse_retry_after,
     served_at_ms,
 )
-from .errors import (
+from dixa_assets.main_api.errors import (
     AuthenticationError,
     InsecureTransportError,
     MalformedResponse,

@@ -18,8 +18,7 @@ from dagster import AssetKey, DagsterInstance, evaluate_automation_conditions
 from dixa_assets.definitions import build_definitions
 from dixa_assets.settings import Settings
 from dixa_assets.simulator import Organisation, SimulatorServer
-
-from ..conftest import TOKEN, day_ms, make_settings, run_assets
+from dixa_assets_tests.conftest import TOKEN, day_ms, make_settings, run_assets
 
 START = "2025-03-01"
 LAST = "2025-03-07"  # the day the end users are anonymized

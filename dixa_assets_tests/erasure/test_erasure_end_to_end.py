@@ -22,9 +22,8 @@ from dixa_assets.definitions import build_definitions
 from dixa_assets.erasure.personal import RAW_PERSONAL, TABLE_PERSONAL
 from dixa_assets.settings import Settings
 from dixa_assets.simulator.anonymization import ErasureTruth
-
-from ..conftest import day_ms, run_assets
-from .support import (
+from dixa_assets_tests.conftest import day_ms, run_assets
+from dixa_assets_tests.erasure.support import (
     ERASURES,
     LAST,
     START,

@@ -22,10 +22,9 @@ import pytest
 
 from dixa_assets.erasure.database import pending_marker
 from dixa_assets.erasure.procedure import erase, leftovers
-from dixa_assets.lake import ParquetLake
-
-from ..conftest import day_ms, run_assets
-from .support import (
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets_tests.conftest import day_ms, run_assets
+from dixa_assets_tests.erasure.support import (
     LAST,
     START,
     duckdb_values,
@@ -37,9 +36,9 @@ from .support import (
 
 CHILD = """
 import os, signal, sys
-from dixa_assets import lake as lake_module
+from dixa_assets.lake import parquet as lake_module
 from dixa_assets.erasure import database, procedure
-from dixa_assets.lake import ParquetLake
+from dixa_assets.lake.parquet import ParquetLake
 
 data_dir, database_path, point = sys.argv[1:4]
 

@@ -3,10 +3,10 @@ erasure's reach."""
 
 from __future__ import annotations
 
-from dixa_assets.activity_asset import PREVIEW as ACTIVITY_PREVIEW
+from dixa_assets.defs.modelled.assets import CONVERSATION_PREVIEW, MESSAGE_PREVIEW, METRIC_PREVIEW
+from dixa_assets.defs.raw.activity_asset import PREVIEW as ACTIVITY_PREVIEW
+from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
 from dixa_assets.erasure.personal import RAW_PERSONAL, TABLE_PERSONAL
-from dixa_assets.modelled.assets import CONVERSATION_PREVIEW, MESSAGE_PREVIEW, METRIC_PREVIEW
-from dixa_assets.raw_assets import RAW_EXPORTS
 
 PERSONAL = {
     name for table in (*RAW_PERSONAL.values(), *TABLE_PERSONAL.values()) for name in table.columns

@@ -18,8 +18,7 @@ from dixa_assets.exports_api import (
     Window,
     WindowTooBig,
 )
-
-from ..conftest import TOKEN, day_ms
+from dixa_assets_tests.conftest import TOKEN, day_ms
 
 DAY = Window(*day_ms("2025-03-03"))
 

@@ -14,8 +14,7 @@ import pytest
 
 from dixa_assets.exports_api import ExportsClient, Window
 from dixa_assets.simulator import SimulatorServer
-
-from ..conftest import PACE_UNDER_IT, REAL_LIMIT_SPED_UP, TOKEN, day_ms
+from dixa_assets_tests.conftest import PACE_UNDER_IT, REAL_LIMIT_SPED_UP, TOKEN, day_ms
 
 RANGE = Window(day_ms("2025-01-01")[0], day_ms("2025-03-19")[0])  # three 31-day pieces
 LONG = Window(day_ms("2024-11-01")[0], day_ms("2025-03-15")[0])  # five pieces

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
-from dixa_assets.demo import PROJECT_ROOT
-from dixa_assets.dev import LOG_NAME, graphql
+from dixa_assets.tools.demo import PROJECT_ROOT
+from dixa_assets.tools.dev import LOG_NAME, graphql
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -1,0 +1,44 @@
+"""Dagster metadata built from our Arrow schemas and tables: what the UI shows about an asset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
+
+from dixa_assets.arrow.schemas import descriptions
+
+PREVIEW_ROWS = 10
+PREVIEW_CELL_CHARS = 40
+
+
+def column_schema(schema: pa.Schema) -> TableSchema:
+    """The Dagster column schema of an Arrow schema, with descriptions and nullability."""
+    described = descriptions(schema)
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=field.name,
+                type=str(field.type),
+                description=described[field.name] or None,
+                constraints=TableColumnConstraints(nullable=field.nullable),
+            )
+            for field in schema
+        ]
+    )
+
+
+def preview(table: pa.Table, columns: Sequence[str]) -> MetadataValue:
+    """A small Markdown table of the first rows, cells shortened, for the materialization page."""
+    head = table.select(list(columns)).slice(0, PREVIEW_ROWS).to_pylist()
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for row in head:
+        lines.append("| " + " | ".join(_cell(row[name]) for name in columns) + " |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"

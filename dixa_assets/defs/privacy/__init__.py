@@ -1,0 +1,1 @@
+"""Privacy: erasing anonymized conversations' personal data."""

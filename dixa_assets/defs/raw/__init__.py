@@ -1,0 +1,1 @@
+"""The raw layer: Exports API and main API data into the Parquet lake."""

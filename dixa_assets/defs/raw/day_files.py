@@ -1,0 +1,93 @@
+"""A run's rows into their daily files: split by day, merged with what the day holds, written.
+
+The raw assets write through here rather than through the IO manager so that each day's read of
+its previous file, merge and write happen under one lock, and so that what the UI shows for a
+day (its row count, its first rows) describes the file as written, not the rows fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from dixa_assets.arrow.daily_split import split_by_windows
+from dixa_assets.arrow.duplicates import keep_newest
+from dixa_assets.defs.metadata import PREVIEW_ROWS
+from dixa_assets.exports_api import Window
+from dixa_assets.lake.parquet import PARALLEL_WRITES, ParquetLake, a_few_at_a_time
+
+
+@dataclass(frozen=True)
+class DayStored:
+    key: str
+    rows: int
+    versions_kept: int  # rows of the day's previous file that this fetch did not return again
+    head: pa.Table  # the first rows, for the preview
+
+
+def store_days(
+    lake: ParquetLake,
+    asset: str,
+    table: pa.Table,
+    partition_column: str,
+    keys: Sequence[str],
+    windows: Sequence[Window],
+    keep_versions_by: str | None = None,
+) -> list[DayStored]:
+    """Write ``table``'s rows into the daily files of ``keys`` (one ``windows`` each), as
+    :func:`store_day` does."""
+    days = zip(keys, windows, split_by_windows(table, partition_column, windows), strict=True)
+    return store_each(lake, asset, days, partition_column, keep_versions_by)
+
+
+def store_each(
+    lake: ParquetLake,
+    asset: str,
+    days: Iterable[tuple[str, Window, pa.Table | Callable[[], pa.Table]]],
+    partition_column: str,
+    keep_versions_by: str | None = None,
+) -> list[DayStored]:
+    """:func:`store_day` for each ``(key, window, rows)``, a few at a time. ``rows`` may be a
+    function that reads them: it is called in the writing thread, so only the few days being
+    written are in memory."""
+
+    def store(day: tuple[str, Window, pa.Table | Callable[[], pa.Table]]) -> DayStored:
+        key, window, rows = day
+        table = rows() if callable(rows) else rows
+        return store_day(lake, asset, key, window, table, partition_column, keep_versions_by)
+
+    return list(a_few_at_a_time(store, days, PARALLEL_WRITES))
+
+
+def store_day(
+    lake: ParquetLake,
+    asset: str,
+    key: str,
+    window: Window,
+    rows: pa.Table,
+    partition_column: str,
+    keep_versions_by: str | None = None,
+) -> DayStored:
+    """Write ``rows`` as day ``key`` (whose window is ``window``).
+
+    With ``keep_versions_by`` (an id column), the day keeps the rows of its previous file whose
+    id the new rows lack or hold in an older ``partition_column`` version (see
+    :func:`.duplicates.keep_newest`); without it, the day's file is replaced by its new rows.
+    """
+    kept = 0
+    with lake.lock(asset, key):
+        if keep_versions_by is not None:
+            rows, kept = keep_newest(
+                lake.read_partition(asset, key),
+                rows,
+                keep_versions_by,
+                partition_column,
+                (window.start_ms, window.end_ms),
+                f"{asset} partition {key}",
+            )
+        lake.write(asset, key, rows)
+    # A copy: a slice would keep the whole day's buffers alive as long as the preview.
+    head = rows.take(pa.array(range(min(PREVIEW_ROWS, rows.num_rows)), pa.int64()))
+    return DayStored(key, rows.num_rows, kept, head)

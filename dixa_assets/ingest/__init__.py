@@ -1,0 +1,1 @@
+"""The API clients' pages into Arrow tables (Dagster-free)."""

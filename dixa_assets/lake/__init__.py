@@ -1,0 +1,2 @@
+"""The Parquet lake (Dagster-free): its root, schema conformance, DuckDB reader
+and rewrite command."""

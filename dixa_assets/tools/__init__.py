@@ -1,0 +1,1 @@
+"""Tooling apart from the code location: the demo and demo mode."""

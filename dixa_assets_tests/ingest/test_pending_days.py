@@ -1,0 +1,86 @@
+"""Days streamed to temporary files as responses are decoded: an answer that fails mid-body
+leaves nothing behind, a day covered by several requests is combined, and the temporary files
+go whatever happens. Real requests to the simulator, checked against its ground truth."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pyarrow as pa
+import pytest
+
+from dixa_assets.arrow.schemas import MESSAGES
+from dixa_assets.defs.metadata import PREVIEW_ROWS
+from dixa_assets.defs.raw.day_files import store_day
+from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
+from dixa_assets.exports_api import ExportsClient, Window, json_stream
+from dixa_assets.ingest.exports import DayStream
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.simulator import Gateway
+from dixa_assets_tests.conftest import TOKEN, day_ms
+
+FIRST = date(2025, 2, 3)
+DAYS = [(str(FIRST + timedelta(n)), Window(*day_ms(str(FIRST + timedelta(n))))) for n in range(7)]
+FETCH_MESSAGES = next(e.fetch for e in RAW_EXPORTS if e.spec is MESSAGES)
+
+
+@pytest.fixture
+def small_runs(monkeypatch):
+    """Runs of a few records, so that a body cut short has already written some."""
+    monkeypatch.setattr(json_stream, "DEFAULT_RUN_BYTES", 2048)
+
+
+def stream(simulator, scratch) -> tuple[ExportsClient, DayStream]:
+    client = ExportsClient(TOKEN, simulator.url, requests_per_minute=None, backoff_s=0.01)
+    return client, DayStream(client, MESSAGES, FETCH_MESSAGES, DAYS, "test", scratch)
+
+
+def test_bodies_dropped_mid_way_leave_no_rows_and_halves_combine_exactly(
+    simulator, small_runs, tmp_path
+):
+    # The 7-day answer holds > 300 messages: it is dropped half-way, twice, then halved,
+    # down to pieces the gateway lets through; pieces end mid-day, so days span two of them.
+    simulator.gateway = Gateway(max_records=300, failure="drop_mid_body")
+    try:
+        client, days = stream(simulator, tmp_path)
+        with client:
+            stored = {}
+            for completed in days:
+                for day in completed:
+                    ids = day.read().column("id").to_pylist()
+                    stored[day.key] = (ids, day.duplicates_dropped)
+                if len(stored) == len(DAYS):  # read, still iterating: failed attempts' files?
+                    assert not any(tmp_path.rglob("*.parquet")), "a failed attempt left files"
+            assert client.metrics.window_splits > 0
+    finally:
+        simulator.gateway = None
+    dropped = [e for e in simulator.request_log if e.fault == "gateway"]
+    assert dropped, "the gateway never cut an answer"
+    assert list(stored) == [key for key, _ in DAYS]
+    for key, window in DAYS:
+        ids, duplicates = stored[key]
+        truth = [m["id"] for m in simulator.organisation.messages(window.start_ms, window.end_ms)]
+        assert sorted(ids) == sorted(truth), key
+        assert duplicates == 0, f"{key}: rows of a failed attempt were kept"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_stops_midway_leaves_no_temporary_file(simulator, small_runs, tmp_path):
+    client, days = stream(simulator, tmp_path)
+    with client, pytest.raises(RuntimeError, match="stored nothing"):
+        for _ in days:
+            assert any(tmp_path.rglob("*.parquet"))  # the next days' rows are waiting on disk
+            raise RuntimeError("stored nothing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stored_days_preview_does_not_keep_the_day_in_memory(tmp_path):
+    # The previews of a window's days live until the window's figures are reported: a slice
+    # would hold every day's whole table that long.
+    rows = pa.table({"id": [str(n) for n in range(1000)], "created_at": list(range(1000))})
+    lake = ParquetLake(tmp_path)
+    day = store_day(lake, "some_asset", "2025-02-03", Window(0, 1000), rows, "created_at")
+    assert day.head.num_rows == PREVIEW_ROWS
+    assert day.head.get_total_buffer_size() < rows.get_total_buffer_size() / 10
+    empty = store_day(lake, "some_asset", "2025-02-04", Window(0, 1000), rows[:0], "created_at")
+    assert empty.head.num_rows == 0
