@@ -22,6 +22,16 @@ class CallMetrics:
     smallest_window_hours: float | None = None
     status_counts: dict[str, int] = field(default_factory=dict)
 
+    def count_request(self, waited: float, seconds: float, size: int, outcome: str) -> None:
+        """One request: its pacing wait, its time, the body bytes read and how it ended
+        (a status code or an exception's name). Not thread-safe: callers hold their lock."""
+        self.requests += 1
+        self.bytes += size
+        self.seconds += seconds
+        self.waited_seconds += waited
+        if outcome:
+            self.status_counts[outcome] = self.status_counts.get(outcome, 0) + 1
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests,

@@ -171,13 +171,7 @@ class Requester:
 
     def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
         with self._lock:
-            m = self.metrics
-            m.requests += 1
-            m.bytes += size
-            m.seconds += time.perf_counter() - started
-            m.waited_seconds += waited
-            if outcome:
-                m.status_counts[outcome] = m.status_counts.get(outcome, 0) + 1
+            self.metrics.count_request(waited, time.perf_counter() - started, size, outcome)
 
 
 def _envelope(content: bytes, where: str) -> dict[str, Any] | None:
