@@ -11,13 +11,13 @@ from dagster import instance_for_test
 from dagster._core.scheduler.instigation import InstigatorStatus
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 
-from dixa_assets.tools import dev as dev
+from dixa_assets.tools import dev_graphql
 from dixa_assets.tools.demo import PROJECT_ROOT
 
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"  # the code location as demo mode loads it
 
 
-def _statuses(repositories: list[dev.Repository]) -> dict[str, bool]:
+def _statuses(repositories: list[dev_graphql.Repository]) -> dict[str, bool]:
     return {
         **{s.name: s.running for repo in repositories for s in repo.schedules},
         **{name: running for repo in repositories for name, running in repo.sensors.items()},
@@ -26,7 +26,8 @@ def _statuses(repositories: list[dev.Repository]) -> dict[str, bool]:
 
 @pytest.fixture
 def webserver_graphql(tmp_path, monkeypatch):
-    """``dev.graphql`` answered by Dagster's GraphQL schema in process, on a fresh instance."""
+    """``dev_graphql.graphql`` answered by Dagster's GraphQL schema in process, on a fresh
+    instance."""
     monkeypatch.setenv("DIXA_DATA_DIR", str(tmp_path / "data"))
     with (
         instance_for_test() as instance,
@@ -38,26 +39,26 @@ def webserver_graphql(tmp_path, monkeypatch):
             assert not result.errors, result.errors
             return result.data
 
-        monkeypatch.setattr(dev, "graphql", graphql)
+        monkeypatch.setattr(dev_graphql, "graphql", graphql)
         yield instance
 
 
-def _repositories() -> list[dev.Repository]:
-    data = dev.graphql("", dev.WORKSPACE_QUERY, {"now": time.time()})
+def _repositories() -> list[dev_graphql.Repository]:
+    data = dev_graphql.graphql("", dev_graphql.WORKSPACE_QUERY, {"now": time.time()})
     (entry,) = data["workspaceOrError"]["locationEntries"]
-    return dev._repositories(entry)
+    return dev_graphql.entry_repositories(entry)
 
 
 def test_what_demo_mode_switched_on_is_off_again_when_it_stops(webserver_graphql):
     before = _statuses(_repositories())
     assert not all(before.values()), "nothing for demo mode to switch on"
 
-    switched: list[dev.Switched] = []
-    dev.switch_on_automation("", _repositories(), switched)
+    switched: list[dev_graphql.Switched] = []
+    dev_graphql.switch_on_automation("", _repositories(), switched)
     assert all(_statuses(_repositories()).values())
     assert {item.name for item in switched} == {name for name, on in before.items() if not on}
 
-    dev.switch_off_automation("", switched)
+    dev_graphql.switch_off_automation("", switched)
     assert _statuses(_repositories()) == before  # the default-on sensors stay on
     states = webserver_graphql.all_instigator_state()
     assert all(

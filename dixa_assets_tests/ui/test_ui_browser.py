@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dixa_assets.tools.demo import PROJECT_ROOT
-from dixa_assets.tools.dev import LOG_NAME, graphql
+from dixa_assets.tools.dev import LOG_NAME
+from dixa_assets.tools.dev_graphql import graphql
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
