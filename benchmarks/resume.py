@@ -29,7 +29,7 @@ import httpx
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_benchmarks import (
+from harness import (
     DAGSTER,
     WORK,
     SimulatorSize,

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_benchmarks import DAGSTER, TOKEN, WORK, SimulatorSize, dagster_setup, simulator
+from harness import DAGSTER, TOKEN, WORK, SimulatorSize, dagster_setup, simulator
 
 from dixa_assets.simulator import DeadPort
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_benchmarks import (
+from harness import (
     ASSETS,
     WORK,
     SimulatorSize,
