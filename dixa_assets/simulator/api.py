@@ -39,6 +39,15 @@ class ApiResponse:
     records: int = 0  # elements of the array, for a gateway that refuses big answers
 
 
+STATUS_MESSAGES = {
+    401: "Unauthorized: missing or invalid bearer token",
+    403: "Forbidden",
+    404: "Not found",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
 def error_body(message: str) -> bytes:
     """The `{"message": ...}` body the API uses for every error."""
     return dumps({"message": message})

@@ -3,9 +3,9 @@
 Clients under test talk to it exactly as to exports.dixa.io: bearer auth, 429 with Retry-After,
 keep-alive connections, one JSON array per window. Every response carries a Content-Length, so
 keep-alive works and the wire-level faults (dropped connection, body cut short) are unambiguous.
-Control endpoints under `/_sim/` let another process move the clock, script faults and read the
-ground truth; they need no token, which is acceptable only because the server refuses to bind
-anywhere but loopback.
+Control endpoints under `/_sim/` (see :mod:`.control`) let another process move the clock,
+script faults and read the ground truth; :mod:`.fault_acts` turns a scripted fault into the
+response on the wire. The server refuses to bind anywhere but loopback.
 """
 
 from __future__ import annotations
@@ -25,35 +25,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
-
-from dixa_assets.simulator.anonymization import ANONYMIZATION_PATHS, anonymization_control
-from dixa_assets.simulator.api import EXPORT_PATHS, ApiResponse, ExportApi, error_body
-from dixa_assets.simulator.faults import Fault, FaultPlan
+from dixa_assets.simulator.api import (
+    EXPORT_PATHS,
+    STATUS_MESSAGES,
+    ApiResponse,
+    ExportApi,
+    error_body,
+)
+from dixa_assets.simulator.control import control
+from dixa_assets.simulator.fault_acts import act_out, fail_as
+from dixa_assets.simulator.faults import FaultPlan
 from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
 from dixa_assets.simulator.gateway import Gateway
 from dixa_assets.simulator.main_api import MainApi
-from dixa_assets.simulator.organisation import TRUTH_FIELDS, Organisation
-from dixa_assets.simulator.outside_window import add_records_outside_window
+from dixa_assets.simulator.organisation import Organisation
 from dixa_assets.simulator.ratelimit import TokenBucket
 from dixa_assets.simulator.request_log import Arrival, RequestLog, RequestLogEntry
-from dixa_assets.simulator.wire import dumps
 
 logger = logging.getLogger(__name__)
 
 JSON = "application/json"
-HTML = "text/html; charset=utf-8"
-_HTML_ERROR = (
-    b"<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Something went wrong"
-    b"</h1><p>The server is temporarily unable to service your request.</p></body></html>"
-)
-_STATUS_MESSAGES = {
-    401: "Unauthorized: missing or invalid bearer token",
-    403: "Forbidden",
-    404: "Not found",
-    500: "Internal server error",
-    503: "Service unavailable",
-}
 
 
 def _loopback_address(host: str) -> tuple[socket.AddressFamily, str]:
@@ -299,7 +290,7 @@ class SimulatorServer:
     def _dispatch(self, handler: _Handler, method: str) -> None:
         path, _, query = handler.path.partition("?")
         if path.startswith("/_sim/"):
-            self._control(handler, method, path, query)
+            control(self, handler, method, path, query)
             return
         if path not in EXPORT_PATHS and self.main_api.handles(path):
             authorization = handler.headers.get("Authorization", "")
@@ -308,7 +299,7 @@ class SimulatorServer:
             self._record(path, query, status, sent, None)
             return
         if path not in EXPORT_PATHS:
-            sent = handler.send_body(404, error_body(_STATUS_MESSAGES[404]))
+            sent = handler.send_body(404, error_body(STATUS_MESSAGES[404]))
             self._record(path, query, 404, sent, None)
             return
         if method != "GET":
@@ -340,7 +331,7 @@ class SimulatorServer:
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000)
         if not self._authorized(handler):
-            return 401, handler.send_body(401, error_body(_STATUS_MESSAGES[401])), None
+            return 401, handler.send_body(401, error_body(STATUS_MESSAGES[401])), None
         if self._bucket is not None and (wait := self._bucket.acquire()) is not None:
             sent = handler.send_body(
                 429, error_body("Rate limit exceeded"), headers={"Retry-After": str(wait)}
@@ -348,13 +339,13 @@ class SimulatorServer:
             return 429, sent, None
         fault = self.faults.next_fault(path)
         if fault is not None:
-            status, sent = self._act_out(handler, fault, path, query)
+            status, sent = act_out(handler, fault, path, query, self._answer)
             return status, sent, fault.kind
         response = self._answer(path, query)
         gateway = self.gateway
         if gateway is not None and gateway.refuses(response.records):
             time.sleep(gateway.delay_s)
-            status, sent = self._fail_as(handler, gateway.failure, response.body)
+            status, sent = fail_as(handler, gateway.failure, response.body)
             return status, sent, "gateway"
         return response.status, handler.send_body(response.status, response.body), None
 
@@ -364,130 +355,3 @@ class SimulatorServer:
         except QueryError as error:
             return ApiResponse(error.status, error_body(error.message))
         return self._api.respond(path, params)
-
-    def _act_out(self, handler: _Handler, fault: Fault, path: str, query: str) -> tuple[int, int]:
-        """Send the faulty response; returns (status, body bytes sent), status 0 if none."""
-        kind = fault.kind
-        if kind == "drop":
-            handler.close_connection = True
-            return 0, 0
-        if kind == "429":
-            body = error_body("Too many requests")
-            return 429, handler.send_body(429, body, headers=_retry_after(fault))
-        if kind == "html_200":
-            return 200, handler.send_body(200, _HTML_ERROR, HTML)
-        if kind == "payload_200":
-            return 200, handler.send_body(200, orjson.dumps(fault.params["payload"]))
-        if kind == "400":
-            return 400, handler.send_body(400, error_body(str(fault.params["message"])))
-        if kind in ("401", "403", "404", "500", "503"):
-            status = int(kind)
-            return status, handler.send_body(status, error_body(_STATUS_MESSAGES[status]))
-        if kind == "slow":
-            time.sleep(float(fault.params["seconds"]))
-        response = self._answer(path, query)
-        if kind == "slow":
-            return response.status, handler.send_body(response.status, response.body)
-        if kind == "outside_window":
-            body = response.body
-            if response.status == 200:
-                body = add_records_outside_window(path, parse_query_string(query), body)
-            return response.status, handler.send_body(response.status, body)
-        if kind == "object_200":
-            return 200, handler.send_body(200, b'{"data":' + response.body + b"}")
-        return self._fail_as(handler, kind, response.body)
-
-    @staticmethod
-    def _fail_as(handler: _Handler, kind: str, body: bytes) -> tuple[int, int]:
-        """A gateway's failures: an error page, or ``body`` cut short."""
-        if kind in ("502", "504"):
-            return int(kind), handler.send_body(int(kind), _HTML_ERROR, HTML)
-        if kind == "truncate":
-            return 200, handler.send_body(200, body[: max(1, len(body) // 2)])
-        # drop_mid_body: promise the whole body, send half, hang up.
-        handler.close_connection = True
-        half = body[: len(body) // 2]
-        return 200, handler.send_body(200, half, declared_length=len(body))
-
-    # Control endpoints.
-
-    def _control(self, handler: _Handler, method: str, path: str, query: str) -> None:
-        if not ipaddress.ip_address(handler.client_address[0]).is_loopback:
-            handler.send_body(403, error_body(_STATUS_MESSAGES[403]))
-            return
-        try:
-            status, payload = self._control_payload(handler, method, path, query)
-        except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as error:
-            status, payload = 400, {"message": str(error)}
-        handler.send_body(status, dumps(payload))
-
-    def _control_payload(
-        self, handler: _Handler, method: str, path: str, query: str
-    ) -> tuple[int, Any]:
-        params = dict(parse_qsl(query))
-        org = self.organisation
-        if path == "/_sim/health" and method == "GET":
-            return 200, {"status": "ok"}
-        if path == "/_sim/clock":
-            if method == "POST":
-                value = self._read_json(handler).get("now_ms")
-                if value is not None and not isinstance(value, int):
-                    raise ValueError("now_ms must be an integer or null")
-                org.set_now(value)
-            return 200, {"now_ms": org.now_ms}
-        if path == "/_sim/faults" and method == "POST":
-            self._apply_fault_request(self._read_json(handler))
-            return 200, {"faults_pending": self.faults.pending}
-        if path == "/_sim/gateway" and method == "POST":
-            self.gateway = Gateway.from_json(self._read_json(handler) or None)
-            return 200, {"gateway": None if self.gateway is None else vars(self.gateway)}
-        if path == "/_sim/stats" and method == "GET":
-            return 200, self.stats()
-        if path == "/_sim/truth/conversations" and method == "GET":
-            field = params.get("field", "updated_at")
-            if field not in TRUTH_FIELDS:
-                raise ValueError(f"field must be one of {', '.join(TRUTH_FIELDS)}")
-            start, end = int(params["start_ms"]), int(params["end_ms"])
-            return 200, [record["id"] for record in org.conversations(start, end, field)]
-        if path == "/_sim/truth/messages" and method == "GET":
-            start, end = int(params["start_ms"]), int(params["end_ms"])
-            return 200, [record["id"] for record in org.messages(start, end)]
-        if path.startswith(ANONYMIZATION_PATHS):
-            body = self._read_json(handler) if method == "POST" else {}
-            return 200, anonymization_control(org, method, path, params, body)
-        return 404, {"message": _STATUS_MESSAGES[404]}
-
-    @staticmethod
-    def _read_json(handler: _Handler) -> dict[str, Any]:
-        length = int(handler.headers.get("Content-Length") or 0)
-        payload = orjson.loads(handler.rfile.read(length)) if length else {}
-        if not isinstance(payload, dict):
-            raise ValueError("expected a JSON object")
-        return payload
-
-    def _apply_fault_request(self, request: dict[str, Any]) -> None:
-        """`{"clear": true, "inject": [{"kind", "count", "endpoint", ...params}], "random":
-        {"rate", "seed", "kinds", ...params}}`, applied in that order."""
-        if request.get("clear"):
-            self.faults.clear()
-        for item in request.get("inject", []):
-            spec = dict(item)
-            self.faults.inject(
-                spec.pop("kind"), int(spec.pop("count", 1)), spec.pop("endpoint", None), **spec
-            )
-        if "random" in request:
-            spec = dict(request["random"])
-            self.faults.set_random(
-                float(spec.pop("rate")), int(spec.pop("seed", 0)), spec.pop("kinds"), **spec
-            )
-
-
-def _retry_after(fault: Fault) -> dict[str, str]:
-    """The 429's Retry-After header, in the fault's format (none, seconds or an HTTP date)."""
-    delay = int(fault.params["retry_after"])
-    style = fault.params["retry_after_format"]
-    if style == "seconds":
-        return {"Retry-After": str(delay)}
-    if style == "http-date":
-        return {"Retry-After": email.utils.formatdate(time.time() + delay, usegmt=True)}
-    return {}
