@@ -9,13 +9,11 @@ not, and yields each piece filtered to its exact window, in order, one at a time
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -23,15 +21,16 @@ import httpx
 import orjson
 
 from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, collect, runs
-from dixa_assets.exports_api.errors import (
-    ApiUnreachable,
-    AuthenticationError,
-    InsecureTransportError,
-    MalformedResponse,
-    RequestRejected,
-    RetriesExhausted,
-    WindowTooBig,
+from dixa_assets.exports_api.errors import RetriesExhausted, WindowTooBig
+from dixa_assets.exports_api.failures import (
+    Retry,
+    not_an_array,
+    refused,
+    transport_failure,
+    undecodable,
+    unreachable,
 )
+from dixa_assets.exports_api.in_order import Halve, fetch_in_order
 from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray
 from dixa_assets.exports_api.metrics import CallMetrics
 from dixa_assets.exports_api.queries import (
@@ -43,21 +42,15 @@ from dixa_assets.exports_api.queries import (
     window_query,
 )
 from dixa_assets.exports_api.rate_limit import RequestPacer
-from dixa_assets.exports_api.windows import MAX_WINDOW_DAYS, Window
-from dixa_assets.http_common.policy import (
-    RETRYABLE_STATUS,
-    excerpt,
-    is_loopback,
-    jittered_backoff,
-    json_kind,
-    parse_retry_after,
-    served_at_ms,
+from dixa_assets.exports_api.settings_checks import (
+    DEFAULT_BASE_URL,
+    check_token,
+    check_transport,
 )
+from dixa_assets.exports_api.windows import MAX_WINDOW_DAYS, Window
+from dixa_assets.http_common.policy import jittered_backoff, served_at_ms
 
-DEFAULT_BASE_URL = "https://exports.dixa.io"
-# Answers that suggest the response was too big to build or carry: the gateway gave up, the
-# body stopped short. Seen twice for one piece, the piece is halved.
-TOO_BIG_STATUS = frozenset({413, 502, 504})
+# Failures of one piece as too big (see failures.TOO_BIG_STATUS) before it is halved.
 TOO_BIG_TRIES = 2
 # Connection failures before the API has ever answered this client: a wrong setting, unless a
 # quick second look says otherwise.
@@ -71,20 +64,6 @@ RECORD_LISTS = runs(list)  # the default sink: each run's records as a list
 class Endpoint(StrEnum):
     CONVERSATIONS = "/v1/conversation_export"
     MESSAGES = "/v1/message_export"
-
-
-@dataclass(frozen=True)
-class _Retry:
-    """One failed attempt that may succeed later."""
-
-    problem: str
-    retry_after: float | None = None
-    too_big: bool = False
-    unreachable: bool = False
-
-
-class _Halve(Exception):
-    """Internal: the piece failed as too big; fetch its halves instead."""
 
 
 class ExportsClient:
@@ -121,17 +100,8 @@ class ExportsClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not token:
-            raise AuthenticationError(
-                "DIXA_API_TOKEN is not set: create an Exports API token in Dixa (Settings -> "
-                "Integrations -> API tokens, as an admin) and export DIXA_API_TOKEN=<token>."
-            )
-        url = httpx.URL(base_url)
-        if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
-            raise InsecureTransportError(
-                f"Refusing to send the API token in clear text to {url.host}: use https, or "
-                "allow insecure HTTP explicitly."
-            )
+        check_token(token)
+        check_transport(base_url, allow_insecure_http)
         self._base_url = base_url
         self._http = httpx.Client(
             base_url=base_url,
@@ -228,37 +198,17 @@ class ExportsClient:
     def _run(
         self, endpoint: Endpoint, queries: Iterator[Query], sink: OpenSink[T]
     ) -> Iterator[Piece[T]]:
-        """Fetch ``queries`` with at most ``max_concurrency`` in flight; yield pieces in order.
+        """Fetch ``queries`` (see :func:`fetch_in_order`), log what each piece left out."""
 
-        Only the pieces in flight and the one being consumed are held. A piece that proves too
-        big is replaced, in place, by its two halves.
-        """
-        pool = ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="dixa-export")
-        pending: deque[tuple[Query, Future[Piece[T]]]] = deque()
+        def fetch(query: Query) -> Piece[T]:
+            return self._fetch(endpoint, query, sink)
 
-        def submit(query: Query) -> tuple[Query, Future[Piece[T]]]:
-            return query, pool.submit(self._fetch, endpoint, query, sink)
+        def halved(query: Query, half: Query) -> None:
+            self._halved(endpoint, query, half)
 
-        def fill() -> None:
-            while len(pending) < self._max_concurrency:
-                query = next(queries, None)
-                if query is None:
-                    return
-                pending.append(submit(query))
-
-        try:
-            fill()
-            while pending:
-                query, future = pending.popleft()
-                try:
-                    piece = future.result()
-                except _Halve:
-                    first, second = query.halves()
-                    self._halved(endpoint, query, first)
-                    halves = [submit(first), submit(second)]  # the pool starts them in order
-                    pending.extendleft(reversed(halves))
-                    continue
-                fill()
+        fetched = fetch_in_order(queries, fetch, halved, self._max_concurrency)
+        with contextlib.closing(fetched):
+            for piece in fetched:
                 if piece.edge_records:
                     self._log.info(
                         "%s returned %d record(s) on the 1 ms padded edges of the requested "
@@ -274,10 +224,6 @@ class ExportsClient:
                         piece.stray_ids[:10],
                     )
                 yield piece
-        finally:
-            for _, future in pending:
-                future.cancel()
-            pool.shutdown(wait=True)
 
     def _halved(self, endpoint: Endpoint, query: Query, half: Query) -> None:
         """Count a split and remember the smaller size for every piece planned from now on."""
@@ -298,10 +244,10 @@ class ExportsClient:
         )
 
     def _fetch(self, endpoint: Endpoint, query: Query, open_sink: OpenSink[T]) -> Piece[T]:
-        """One piece, with retries; raises :class:`_Halve` when it should be cut in two."""
+        """One piece, with retries; raises :class:`Halve` when it should be cut in two."""
         where = f"{endpoint.value} {_describe(query.params)}"
         too_big = 0
-        last = _Retry("")
+        last = Retry("")
         for attempt in range(1, self._max_attempts + 1):
             sink = open_sink()
             try:
@@ -314,14 +260,10 @@ class ExportsClient:
             sink.discard()  # a failed attempt leaves nothing behind
             last = outcome
             if outcome.unreachable and not self._answered and attempt >= FIRST_CONTACT_TRIES:
-                raise ApiUnreachable(
-                    f"Cannot reach the Dixa Exports API at {self._base_url} "
-                    f"({outcome.problem}). Check DIXA_API_BASE_URL (now {self._base_url!r}): "
-                    f"unset, it is {DEFAULT_BASE_URL}."
-                )
+                raise unreachable(self._base_url, outcome.problem)
             too_big += outcome.too_big
             if too_big >= TOO_BIG_TRIES and query.can_halve():
-                raise _Halve()
+                raise Halve()
             if attempt == self._max_attempts:
                 break
             delay = last.retry_after if last.retry_after is not None else self._backoff(attempt)
@@ -352,7 +294,7 @@ class ExportsClient:
 
     def _attempt(
         self, endpoint: Endpoint, query: Query, sink: Sink[T], where: str
-    ) -> Piece[T] | _Retry:
+    ) -> Piece[T] | Retry:
         """One request: the piece, or why it may work next time; raises what never will."""
         waited = self._pacer.acquire()
         asked = int(time.time() * 1000)
@@ -367,7 +309,7 @@ class ExportsClient:
                 if status != 200:
                     body = response.read()
                     size = len(body)
-                    return self._refused(response, body, where)
+                    return refused(response, body, where, self._base_url)
                 answer = Answer[T](query.filters, sink, where)
                 served = served_at_ms(response.headers.get("Date"), asked)
                 for data in response.iter_bytes():
@@ -376,22 +318,13 @@ class ExportsClient:
                         answer.add(run)
                 for run in decoder.close():
                     answer.add(run)
-        except httpx.ConnectError as exc:  # refused, unknown host, TLS: nothing was answered
+        except httpx.TransportError as exc:  # nothing answered, timeouts, drops before or mid-body
             outcome = type(exc).__name__
-            return _Retry(f"{outcome}: {exc}", unreachable=True)
-        except httpx.TransportError as exc:  # timeouts, and connections dropped before or mid-body
-            outcome = type(exc).__name__
-            mid_body = status == 200
-            too_big = mid_body or isinstance(exc, httpx.ReadTimeout)
-            return _Retry(f"{outcome}: {exc}", too_big=too_big)
+            return transport_failure(exc, mid_body=status == 200)
         except orjson.JSONDecodeError as exc:  # cut short in transit, or an HTML page
-            cut_short = decoder.head.lstrip()[:1] == b"["
-            return _Retry(f"invalid JSON ({exc}): {excerpt(decoder.head)}", too_big=cut_short)
+            return undecodable(exc, decoder.head)
         except NotAnArray as exc:
-            raise MalformedResponse(
-                f"{where} answered 200 with a JSON {json_kind(exc.value)}, not an array: "
-                f"{excerpt(orjson.dumps(exc.value))}"
-            ) from None
+            raise not_an_array(exc.value, where) from None
         finally:
             self._record(waited, started, size, outcome)
         with self._lock:
@@ -399,33 +332,6 @@ class ExportsClient:
             self.metrics.edge_records += answer.edges
             self.metrics.stray_records += len(answer.stray_ids)
         return answer.piece(query.window, served)
-
-    def _refused(self, response: httpx.Response, body: bytes, where: str) -> _Retry:
-        """A non-200 answer: raise what retrying cannot fix, describe what it might."""
-        status = response.status_code
-        if status in (401, 403):
-            raise AuthenticationError(
-                f"The Dixa Exports API refused the token (HTTP {status}) on {where}. "
-                "Check DIXA_API_TOKEN: it must be a valid admin API token "
-                "(Dixa Settings -> Integrations -> API tokens)."
-            )
-        if status == 404:
-            raise RequestRejected(
-                f"{self._base_url} answered HTTP 404 (not found) to {where}: the base URL is "
-                f"probably wrong. Check DIXA_API_BASE_URL (now {self._base_url!r}): unset, it "
-                f"is {DEFAULT_BASE_URL}. Body: {excerpt(body)}",
-                status,
-            )
-        if status not in RETRYABLE_STATUS | TOO_BIG_STATUS:
-            raise RequestRejected(
-                f"The Dixa Exports API rejected {where} with HTTP {status}: {excerpt(body)}",
-                status,
-            )
-        return _Retry(
-            f"HTTP {status}: {excerpt(body)}",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            too_big=status in TOO_BIG_STATUS,
-        )
 
     def _backoff(self, attempt: int) -> float:
         return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
