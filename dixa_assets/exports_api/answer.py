@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -70,6 +71,23 @@ class Piece(Generic[T]):
     # The server's clock when it answered (its ``Date`` header, else ours when we asked): the
     # answer holds every record changed before this instant.
     served_at_ms: int
+
+    def log_left_out(self, log: logging.Logger, endpoint: str) -> None:
+        """Say what the API sent that this piece did not keep."""
+        if self.edge_records:
+            log.info(
+                "%s returned %d record(s) on the 1 ms padded edges of the requested "
+                "bounds: they belong to the neighbouring window and are not kept here.",
+                endpoint,
+                self.edge_records,
+            )
+        if self.stray_ids:
+            log.warning(
+                "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
+                endpoint,
+                len(self.stray_ids),
+                self.stray_ids[:10],
+            )
 
 
 class Answer(Generic[T]):

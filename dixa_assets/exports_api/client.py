@@ -10,6 +10,7 @@ not, and yields each piece filtered to its exact window, in order, one at a time
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -37,9 +38,10 @@ from dixa_assets.exports_api.queries import (
     HOUR_MS,
     Query,
     csids_queries,
+    describe,
     limit_ms,
-    next_piece,
-    window_query,
+    plan_pieces,
+    split_axis,
 )
 from dixa_assets.exports_api.rate_limit import RequestPacer
 from dixa_assets.exports_api.settings_checks import (
@@ -160,10 +162,7 @@ class ExportsClient:
             return self._run(Endpoint.CONVERSATIONS, csids_queries(csids), sink)
         if not given:
             raise ValueError("the API needs a window or a list of csids")
-        long = [name for name, w in given.items() if w.span_ms > self._piece_limit_ms]
-        if len(long) > 1:
-            raise ValueError(f"only one window may exceed the API's limit, got {long}")
-        axis = long[0] if long else next(iter(given))
+        axis = split_axis(given, self._piece_limit_ms)
         return self._run(Endpoint.CONVERSATIONS, self._plan(given, axis), sink)
 
     def message_pieces(
@@ -188,41 +187,18 @@ class ExportsClient:
 
     def _plan(self, windows: Mapping[str, Window], axis: str) -> Iterator[Query]:
         """Pieces of the axis window, each sized by the limit in force when it is planned."""
-        whole = windows[axis]
-        cursor = whole.start_ms
-        while cursor < whole.end_ms:
-            piece = next_piece(cursor, whole.end_ms, self._piece_limit_ms)
-            yield window_query({**windows, axis: piece}, axis)
-            cursor = piece.end_ms
+        return plan_pieces(windows, axis, lambda: self._piece_limit_ms)
 
     def _run(
         self, endpoint: Endpoint, queries: Iterator[Query], sink: OpenSink[T]
     ) -> Iterator[Piece[T]]:
-        """Fetch ``queries`` (see :func:`fetch_in_order`), log what each piece left out."""
-
-        def fetch(query: Query) -> Piece[T]:
-            return self._fetch(endpoint, query, sink)
-
-        def halved(query: Query, half: Query) -> None:
-            self._halved(endpoint, query, half)
-
+        """Fetch ``queries`` (see :func:`fetch_in_order`), saying what each piece left out."""
+        fetch = functools.partial(self._fetch, endpoint, open_sink=sink)
+        halved = functools.partial(self._halved, endpoint)
         fetched = fetch_in_order(queries, fetch, halved, self._max_concurrency)
         with contextlib.closing(fetched):
             for piece in fetched:
-                if piece.edge_records:
-                    self._log.info(
-                        "%s returned %d record(s) on the 1 ms padded edges of the requested "
-                        "bounds: they belong to the neighbouring window and are not kept here.",
-                        endpoint.value,
-                        piece.edge_records,
-                    )
-                if piece.stray_ids:
-                    self._log.warning(
-                        "%s returned %d record(s) outside the requested bounds; not kept. ids: %s",
-                        endpoint.value,
-                        len(piece.stray_ids),
-                        piece.stray_ids[:10],
-                    )
+                piece.log_left_out(self._log, endpoint.value)
                 yield piece
 
     def _halved(self, endpoint: Endpoint, query: Query, half: Query) -> None:
@@ -231,21 +207,18 @@ class ExportsClient:
         span = half.window.span_ms
         with self._lock:
             self._piece_limit_ms = min(self._piece_limit_ms, span)
-            self.metrics.window_splits += 1
-            hours = round(span / HOUR_MS, 2)
-            smallest = self.metrics.smallest_window_hours
-            self.metrics.smallest_window_hours = hours if smallest is None else min(smallest, hours)
+            self.metrics.count_split(span / HOUR_MS)
         self._log.warning(
             "%s %s failed as too big for the API's gateway twice: fetching it in two halves of "
             "%.1f hours; later windows of this run are cut to that size too",
             endpoint.value,
-            _describe(query.params),
+            describe(query.params),
             span / HOUR_MS,
         )
 
     def _fetch(self, endpoint: Endpoint, query: Query, open_sink: OpenSink[T]) -> Piece[T]:
         """One piece, with retries; raises :class:`Halve` when it should be cut in two."""
-        where = f"{endpoint.value} {_describe(query.params)}"
+        where = f"{endpoint.value} {describe(query.params)}"
         too_big = 0
         last = Retry("")
         for attempt in range(1, self._max_attempts + 1):
@@ -328,9 +301,7 @@ class ExportsClient:
         finally:
             self._record(waited, started, size, outcome)
         with self._lock:
-            self.metrics.records += answer.kept
-            self.metrics.edge_records += answer.edges
-            self.metrics.stray_records += len(answer.stray_ids)
+            self.metrics.count_records(answer.kept, answer.edges, len(answer.stray_ids))
         return answer.piece(query.window, served)
 
     def _backoff(self, attempt: int) -> float:
@@ -339,7 +310,3 @@ class ExportsClient:
     def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
         with self._lock:
             self.metrics.count_request(waited, time.perf_counter() - started, size, outcome)
-
-
-def _describe(params: Mapping[str, str]) -> str:
-    return "?" + "&".join(f"{k}={v}" for k, v in params.items())

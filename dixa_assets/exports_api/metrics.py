@@ -32,6 +32,19 @@ class CallMetrics:
         if outcome:
             self.status_counts[outcome] = self.status_counts.get(outcome, 0) + 1
 
+    def count_split(self, span_hours: float) -> None:
+        """A piece halved into pieces of ``span_hours``. Not thread-safe, as above."""
+        self.window_splits += 1
+        hours = round(span_hours, 2)
+        smallest = self.smallest_window_hours
+        self.smallest_window_hours = hours if smallest is None else min(smallest, hours)
+
+    def count_records(self, kept: int, edges: int, strays: int) -> None:
+        """One answer's records: kept, on the padded edges, outside. Not thread-safe, as above."""
+        self.records += kept
+        self.edge_records += edges
+        self.stray_records += strays
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.requests,

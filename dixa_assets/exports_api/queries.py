@@ -7,7 +7,7 @@ its other windows are repeated in every piece. A csids query has no axis and can
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from dixa_assets.exports_api.windows import DAY_MS, Window
@@ -76,3 +76,28 @@ def next_piece(cursor: int, end: int, limit: int) -> Window:
     remaining = end - cursor
     count = max(1, math.ceil(remaining / limit))
     return Window(cursor, cursor + remaining // count if count > 1 else end)
+
+
+def split_axis(windows: Mapping[str, Window], limit: int) -> str:
+    """The window to cut into pieces: the one longer than ``limit``, else the first given."""
+    long = [name for name, w in windows.items() if w.span_ms > limit]
+    if len(long) > 1:
+        raise ValueError(f"only one window may exceed the API's limit, got {long}")
+    return long[0] if long else next(iter(windows))
+
+
+def plan_pieces(
+    windows: Mapping[str, Window], axis: str, limit: Callable[[], int]
+) -> Iterator[Query]:
+    """Pieces of the axis window, each sized by the ``limit()`` in force when it is planned."""
+    whole = windows[axis]
+    cursor = whole.start_ms
+    while cursor < whole.end_ms:
+        piece = next_piece(cursor, whole.end_ms, limit())
+        yield window_query({**windows, axis: piece}, axis)
+        cursor = piece.end_ms
+
+
+def describe(params: Mapping[str, str]) -> str:
+    """The query string, for messages (it never holds the token)."""
+    return "?" + "&".join(f"{k}={v}" for k, v in params.items())
