@@ -131,6 +131,8 @@ def test_a_piece_too_big_twice_is_halved_and_the_size_is_kept(simulator, kind):
         assert client.metrics.window_splits == 1
     # 2 days = 1.5-day pieces; the first failed twice, so 0.75-day halves, and the rest too.
     assert [p.span_ms for p in pieces] == [DAY_MS * 3 // 4] * 4
+    # In order: the halves take their whole's place, first half first.
+    assert [p.start_ms for p in pieces] == [DAY.start_ms + i * DAY_MS * 3 // 4 for i in range(4)]
     truth = simulator.organisation.messages(three_days.start_ms, three_days.end_ms)
     with client_for(simulator) as client:
         got = client.messages(created=three_days).records()
