@@ -142,6 +142,7 @@ def test_random_plan_is_reproducible(start_server: ServerFactory) -> None:
 
 
 def test_faults_via_the_control_endpoint(server: SimulatorServer) -> None:
+    server.faults.inject("500", count=2)  # "clear" drops these
     plan = {"clear": True, "inject": [{"kind": "429", "count": 1, "retry_after": 3}]}
     assert HTTP.post(server.url + "/_sim/faults", json=plan).json() == {"faults_pending": 1}
     assert _get(server).headers["retry-after"] == "3"
