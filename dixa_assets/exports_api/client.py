@@ -50,7 +50,8 @@ from dixa_assets.exports_api.settings_checks import (
     check_transport,
 )
 from dixa_assets.exports_api.windows import MAX_WINDOW_DAYS, Window
-from dixa_assets.http_common.policy import jittered_backoff, served_at_ms
+from dixa_assets.http_common.policy import served_at_ms
+from dixa_assets.http_common.retrying import RetryBookkeeping
 
 # Failures of one piece as too big (see failures.TOO_BIG_STATUS) before it is halved.
 TOO_BIG_TRIES = 2
@@ -68,7 +69,7 @@ class Endpoint(StrEnum):
     MESSAGES = "/v1/message_export"
 
 
-class ExportsClient:
+class ExportsClient(RetryBookkeeping):
     """A thread-safe client for both export endpoints.
 
     Args:
@@ -239,21 +240,7 @@ class ExportsClient:
                 raise Halve()
             if attempt == self._max_attempts:
                 break
-            delay = last.retry_after if last.retry_after is not None else self._backoff(attempt)
-            if last.retry_after is not None:
-                self._pacer.defer(last.retry_after)
-            self._log.warning(
-                "%s failed (%s); attempt %d of %d, retrying in %.1fs",
-                where,
-                last.problem,
-                attempt,
-                self._max_attempts,
-                delay,
-            )
-            with self._lock:
-                self.metrics.retries += 1
-                self.metrics.waited_seconds += delay
-            self._sleep(delay)
+            self._wait_to_retry(where, last.problem, attempt, last.retry_after)
         if too_big >= TOO_BIG_TRIES:
             raise WindowTooBig(
                 f"{where} failed {self._max_attempts} times even cut to its smallest piece "
@@ -303,10 +290,3 @@ class ExportsClient:
         with self._lock:
             self.metrics.count_records(answer.kept, answer.edges, len(answer.stray_ids))
         return answer.piece(query.window, served)
-
-    def _backoff(self, attempt: int) -> float:
-        return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
-
-    def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
-        with self._lock:
-            self.metrics.count_request(waited, time.perf_counter() - started, size, outcome)

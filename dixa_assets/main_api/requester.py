@@ -22,11 +22,11 @@ from dixa_assets.http_common.policy import (
     RETRYABLE_STATUS,
     excerpt,
     is_loopback,
-    jittered_backoff,
     json_kind,
     parse_retry_after,
     served_at_ms,
 )
+from dixa_assets.http_common.retrying import RetryBookkeeping
 from dixa_assets.main_api.errors import (
     AuthenticationError,
     InsecureTransportError,
@@ -38,7 +38,7 @@ from dixa_assets.main_api.errors import (
 _AUTH_FORMS = ("raw", "bearer")
 
 
-class Requester:
+class Requester(RetryBookkeeping):
     """Sends GETs for one client; thread-safe. See :class:`.MainApiClient` for the arguments."""
 
     def __init__(
@@ -142,21 +142,7 @@ class Requester:
                 self._record(waited, started, size, outcome)
             if attempt == self._max_attempts:
                 break
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if retry_after is not None:
-                self._pacer.defer(retry_after)
-            self._log.warning(
-                "%s failed (%s); attempt %d of %d, retrying in %.1fs",
-                where,
-                last_problem,
-                attempt,
-                self._max_attempts,
-                delay,
-            )
-            with self._lock:
-                self.metrics.retries += 1
-                self.metrics.waited_seconds += delay
-            self._sleep(delay)
+            self._wait_to_retry(where, last_problem, attempt, retry_after)
         raise RetriesExhausted(
             f"{where} failed {self._max_attempts} times; last: {last_problem}. "
             "The API may be down or rate limiting hard: try again later."
@@ -165,13 +151,6 @@ class Requester:
     def _auth(self, form: str) -> dict[str, str]:
         value = self._token if form == "raw" else f"Bearer {self._token}"
         return {"Authorization": value}
-
-    def _backoff(self, attempt: int) -> float:
-        return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
-
-    def _record(self, waited: float, started: float, size: int, outcome: str) -> None:
-        with self._lock:
-            self.metrics.count_request(waited, time.perf_counter() - started, size, outcome)
 
 
 def _envelope(content: bytes, where: str) -> dict[str, Any] | None:
