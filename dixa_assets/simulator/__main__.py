@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from datetime import date
 
-from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES
+from dixa_assets.simulator.conversation_shapes import TAGS_INFO_SHAPES
 from dixa_assets.simulator.faults import FAULT_KINDS
 from dixa_assets.simulator.filters import BOUNDS, QueryError, parse_date
 from dixa_assets.simulator.gateway import GATEWAY_FAILURES, Gateway

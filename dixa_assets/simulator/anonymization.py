@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dixa_assets.simulator.conversations import CONVERSATION_FIELDS
+from dixa_assets.simulator.conversation_shapes import CONVERSATION_FIELDS
 from dixa_assets.simulator.lifecycle import Record
 
 if TYPE_CHECKING:

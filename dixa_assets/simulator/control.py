@@ -21,10 +21,11 @@ from dixa_assets.simulator.organisation import TRUTH_FIELDS
 from dixa_assets.simulator.wire import dumps
 
 if TYPE_CHECKING:
-    from dixa_assets.simulator.server import SimulatorServer, _Handler
+    from dixa_assets.simulator.http_plumbing import Handler
+    from dixa_assets.simulator.server import SimulatorServer
 
 
-def control(server: SimulatorServer, handler: _Handler, method: str, path: str, query: str) -> None:
+def control(server: SimulatorServer, handler: Handler, method: str, path: str, query: str) -> None:
     if not ipaddress.ip_address(handler.client_address[0]).is_loopback:
         handler.send_body(403, error_body(STATUS_MESSAGES[403]))
         return
@@ -36,7 +37,7 @@ def control(server: SimulatorServer, handler: _Handler, method: str, path: str, 
 
 
 def _control_payload(
-    server: SimulatorServer, handler: _Handler, method: str, path: str, query: str
+    server: SimulatorServer, handler: Handler, method: str, path: str, query: str
 ) -> tuple[int, Any]:
     params = dict(parse_qsl(query))
     org = server.organisation
@@ -72,7 +73,7 @@ def _control_payload(
     return 404, {"message": STATUS_MESSAGES[404]}
 
 
-def _read_json(handler: _Handler) -> dict[str, Any]:
+def _read_json(handler: Handler) -> dict[str, Any]:
     length = int(handler.headers.get("Content-Length") or 0)
     payload = orjson.loads(handler.rfile.read(length)) if length else {}
     if not isinstance(payload, dict):

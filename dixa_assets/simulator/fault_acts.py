@@ -19,7 +19,7 @@ from dixa_assets.simulator.filters import parse_query_string
 from dixa_assets.simulator.outside_window import add_records_outside_window
 
 if TYPE_CHECKING:
-    from dixa_assets.simulator.server import _Handler
+    from dixa_assets.simulator.http_plumbing import Handler
 
 Answer = Callable[[str, str], ApiResponse]
 
@@ -31,7 +31,7 @@ HTML_ERROR = (
 
 
 def act_out(
-    handler: _Handler, fault: Fault, path: str, query: str, answer: Answer
+    handler: Handler, fault: Fault, path: str, query: str, answer: Answer
 ) -> tuple[int, int]:
     """Send the faulty response; returns (status, body bytes sent), status 0 if none.
 
@@ -67,7 +67,7 @@ def act_out(
     return fail_as(handler, kind, response.body)
 
 
-def fail_as(handler: _Handler, kind: str, body: bytes) -> tuple[int, int]:
+def fail_as(handler: Handler, kind: str, body: bytes) -> tuple[int, int]:
     """A gateway's failures: an error page, or ``body`` cut short."""
     if kind in ("502", "504"):
         return int(kind), handler.send_body(int(kind), HTML_ERROR, HTML)

@@ -26,7 +26,7 @@ from datetime import date
 
 from dixa_assets.simulator.anonymization import Anonymizations
 from dixa_assets.simulator.catalogue import Catalogue, build_catalogue
-from dixa_assets.simulator.conversations import TAGS_INFO_SHAPES, TagsInfoShape
+from dixa_assets.simulator.conversation_shapes import TAGS_INFO_SHAPES, TagsInfoShape
 from dixa_assets.simulator.lifecycle import Record
 from dixa_assets.simulator.synthesis import Day, DayShape, generate_day
 from dixa_assets.simulator.utc import DAY_MS, day_start_ms, epoch_day

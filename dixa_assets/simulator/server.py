@@ -3,132 +3,32 @@
 Clients under test talk to it exactly as to exports.dixa.io: bearer auth, 429 with Retry-After,
 keep-alive connections, one JSON array per window. Every response carries a Content-Length, so
 keep-alive works and the wire-level faults (dropped connection, body cut short) are unambiguous.
-Control endpoints under `/_sim/` (see :mod:`.control`) let another process move the clock,
-script faults and read the ground truth; :mod:`.fault_acts` turns a scripted fault into the
-response on the wire. The server refuses to bind anywhere but loopback.
+This module routes each request and keeps the request log; :mod:`.export_serving` answers the
+export endpoints (token, rate limit, faults, gateway), :mod:`.main_api` the main API, and
+control endpoints under `/_sim/` (see :mod:`.control`) let another process move the clock,
+script faults and read the ground truth. :mod:`.http_plumbing` is the HTTP server underneath,
+which refuses to bind anywhere but loopback.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import email.utils
-import hmac
-import ipaddress
-import logging
 import socket
-import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from dixa_assets.simulator.api import (
-    EXPORT_PATHS,
-    STATUS_MESSAGES,
-    ApiResponse,
-    ExportApi,
-    error_body,
-)
+from dixa_assets.simulator.api import EXPORT_PATHS, STATUS_MESSAGES, error_body
 from dixa_assets.simulator.control import control
-from dixa_assets.simulator.fault_acts import act_out, fail_as
-from dixa_assets.simulator.faults import FaultPlan
-from dixa_assets.simulator.filters import BOUNDS, Bounds, QueryError, parse_query_string
+from dixa_assets.simulator.export_serving import ExportServing
+from dixa_assets.simulator.filters import BOUNDS, Bounds
 from dixa_assets.simulator.gateway import Gateway
+from dixa_assets.simulator.http_plumbing import Handler, HttpServer, loopback_address
 from dixa_assets.simulator.main_api import MainApi
 from dixa_assets.simulator.organisation import Organisation
-from dixa_assets.simulator.ratelimit import TokenBucket
 from dixa_assets.simulator.request_log import Arrival, RequestLog, RequestLogEntry
-
-logger = logging.getLogger(__name__)
-
-JSON = "application/json"
-
-
-def _loopback_address(host: str) -> tuple[socket.AddressFamily, str]:
-    """Resolve `host` and insist that it is a loopback address."""
-    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    addresses = sorted({(info[0], str(info[4][0])) for info in infos}, key=lambda a: a[0])
-    if not addresses or not all(ipaddress.ip_address(a).is_loopback for _, a in addresses):
-        raise ValueError(f"refusing to bind to non-loopback host {host!r}")
-    return addresses[0]
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    simulator: SimulatorServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up mid-response are routine here (timeouts, dropped-connection
-        tests); anything else is a simulator bug and is logged loudly."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            logger.debug("connection from %s ended abruptly", client_address, exc_info=True)
-        else:
-            logger.exception("error while serving %s", client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; with Nagle on, the second waits for the
-    # client's delayed ACK and every keep-alive request would cost ~40 ms.
-    disable_nagle_algorithm = True
-    server: _HttpServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.simulator._track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.simulator._track(self.connection, open_=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - %s", self.address_string(), format % args)
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        """The ``Date`` header from the organisation's clock, like a real server's own clock:
-        clients learn from it up to when an answer is complete."""
-        if timestamp is None:
-            timestamp = self.server.simulator.organisation.now_ms / 1000
-        return email.utils.formatdate(timestamp, usegmt=True)
-
-    def do_GET(self) -> None:
-        self.server.simulator._dispatch(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.simulator._dispatch(self, "POST")
-
-    def send_body(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str = JSON,
-        headers: dict[str, str] | None = None,
-        declared_length: int | None = None,
-    ) -> int:
-        """Write a full response (or, with a larger `declared_length`, a cut-short one).
-
-        Returns the body bytes written; a client that has gone away is not an error.
-        """
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header(
-                "Content-Length", str(len(body) if declared_length is None else declared_length)
-            )
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-            return 0
-        return len(body)
 
 
 class SimulatorServer:
@@ -160,22 +60,21 @@ class SimulatorServer:
             raise ValueError(f"bounds must be one of {', '.join(BOUNDS)}")
         if not token:
             raise ValueError("token must not be empty")
-        family, address = _loopback_address(host)
+        family, address = loopback_address(host)
         self.organisation = organisation
-        self.faults = FaultPlan()
-        self.latency_ms = latency_ms
-        self.gateway = gateway  # None: every answer gets through, however big
-        self._api = ExportApi(organisation, bounds)
-        accepted = [f"bearer {token}"]
-        if accept_legacy_basic_auth:
-            legacy = base64.b64encode(f"bearer:{token}".encode()).decode()
-            accepted.append(f"basic {legacy}")
-        self._accepted_auth = [value.encode() for value in accepted]
-        self._bucket = (
-            TokenBucket(requests_per_minute, rate_limit_burst) if requests_per_minute else None
+        self._exports = ExportServing(
+            organisation,
+            token,
+            bounds,
+            requests_per_minute,
+            rate_limit_burst,
+            latency_ms,
+            accept_legacy_basic_auth,
+            gateway,
         )
-        server_class = type("_BoundServer", (_HttpServer,), {"address_family": family})
-        self._httpd: _HttpServer = server_class((address, port), _Handler)
+        self.faults = self._exports.faults
+        server_class = type("_BoundServer", (HttpServer,), {"address_family": family})
+        self._httpd: HttpServer = server_class((address, port), Handler)
         self._httpd.simulator = self
         self._thread: threading.Thread | None = None
         self._log = RequestLog()
@@ -187,7 +86,25 @@ class SimulatorServer:
     @property
     def bounds(self) -> Bounds:
         """How `_after`/`_before` bounds are applied by the export endpoints."""
-        return self._api.bounds
+        return self._exports.api.bounds
+
+    @property
+    def gateway(self) -> Gateway | None:
+        """A gateway in front of the export endpoints (None: every answer gets through)."""
+        return self._exports.gateway
+
+    @gateway.setter
+    def gateway(self, gateway: Gateway | None) -> None:
+        self._exports.gateway = gateway
+
+    @property
+    def latency_ms(self) -> float:
+        """Delay before each export request is answered."""
+        return self._exports.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, latency_ms: float) -> None:
+        self._exports.latency_ms = latency_ms
 
     @property
     def port(self) -> int:
@@ -264,9 +181,9 @@ class SimulatorServer:
             "faults_pending": self.faults.pending,
         }
 
-    # Request handling.
+    # Request handling (called by the handler of :mod:`.http_plumbing`).
 
-    def _track(self, connection: socket.socket, open_: bool) -> None:
+    def track_connection(self, connection: socket.socket, open_: bool) -> None:
         with self._lock:
             if open_:
                 self._connections.add(connection)
@@ -287,7 +204,7 @@ class SimulatorServer:
         entry = RequestLogEntry(path, params, status, sent, time.time(), fault, in_flight)
         self._log.append(entry, arrival)
 
-    def _dispatch(self, handler: _Handler, method: str) -> None:
+    def dispatch(self, handler: Handler, method: str) -> None:
         path, _, query = handler.path.partition("?")
         if path.startswith("/_sim/"):
             control(self, handler, method, path, query)
@@ -311,47 +228,7 @@ class SimulatorServer:
             return
         self._export(handler, path, query)
 
-    def _authorized(self, handler: _Handler) -> bool:
-        given = handler.headers.get("Authorization", "")
-        scheme, _, credentials = given.partition(" ")
-        presented = f"{scheme.lower()} {credentials.strip()}".encode()
-        # Every accepted form is compared, so the answer's timing does not tell which came close.
-        matches = [hmac.compare_digest(presented, accepted) for accepted in self._accepted_auth]
-        return any(matches)
-
-    def _export(self, handler: _Handler, path: str, query: str) -> None:
+    def _export(self, handler: Handler, path: str, query: str) -> None:
         with self._log.export_request() as arrival:
-            status, sent, fault = self._serve_export(handler, path, query)
+            status, sent, fault = self._exports.serve(handler, path, query)
             self._record(path, query, status, sent, fault, arrival)
-
-    def _serve_export(
-        self, handler: _Handler, path: str, query: str
-    ) -> tuple[int, int, str | None]:
-        """Answer one export request: (status, body bytes sent, fault kind or None)."""
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000)
-        if not self._authorized(handler):
-            return 401, handler.send_body(401, error_body(STATUS_MESSAGES[401])), None
-        if self._bucket is not None and (wait := self._bucket.acquire()) is not None:
-            sent = handler.send_body(
-                429, error_body("Rate limit exceeded"), headers={"Retry-After": str(wait)}
-            )
-            return 429, sent, None
-        fault = self.faults.next_fault(path)
-        if fault is not None:
-            status, sent = act_out(handler, fault, path, query, self._answer)
-            return status, sent, fault.kind
-        response = self._answer(path, query)
-        gateway = self.gateway
-        if gateway is not None and gateway.refuses(response.records):
-            time.sleep(gateway.delay_s)
-            status, sent = fail_as(handler, gateway.failure, response.body)
-            return status, sent, "gateway"
-        return response.status, handler.send_body(response.status, response.body), None
-
-    def _answer(self, path: str, query: str) -> ApiResponse:
-        try:
-            params = parse_query_string(query)
-        except QueryError as error:
-            return ApiResponse(error.status, error_body(error.message))
-        return self._api.respond(path, params)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dixa_assets.simulator.catalogue import Catalogue
-from dixa_assets.simulator.conversations import ConversationPlanner, TagsInfoShape, Timing
+from dixa_assets.simulator.conversation_shapes import TagsInfoShape
+from dixa_assets.simulator.conversations import ConversationPlanner, Timing
 from dixa_assets.simulator.lifecycle import ConversationLife, Record
 from dixa_assets.simulator.messages import build_message
 from dixa_assets.simulator.utc import DAY_MS, copenhagen_midnight_ms, day_of_epoch_day

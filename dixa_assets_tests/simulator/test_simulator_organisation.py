@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from dixa_assets.simulator import ExponentFloat, Organisation
-from dixa_assets.simulator.conversations import CONVERSATION_FIELDS
+from dixa_assets.simulator.conversation_shapes import CONVERSATION_FIELDS
 from dixa_assets.simulator.messages import MESSAGE_FIELDS
 from dixa_assets.simulator.utc import DAY_MS, HOUR_MS, day_start_ms
 from dixa_assets.simulator.wire import dumps
