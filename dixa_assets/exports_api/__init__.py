@@ -1,6 +1,6 @@
 """The Dixa Exports API over HTTP: a typed client with no knowledge of Dagster."""
 
-from dixa_assets.exports_api.answer import Export, Piece, Record, Sink, runs
+from dixa_assets.exports_api.answer import Export, Piece, Record, Sink, batches
 from dixa_assets.exports_api.client import DEFAULT_BASE_URL, Endpoint, ExportsClient
 from dixa_assets.exports_api.errors import (
     ApiUnreachable,
@@ -37,6 +37,6 @@ __all__ = [
     "Sink",
     "Window",
     "WindowTooBig",
-    "runs",
+    "batches",
     "to_epoch_ms",
 ]

@@ -1,4 +1,4 @@
-"""One successful response, decoded run by run and filtered back to the exact window asked for."""
+"""One successful response, decoded batch by batch and filtered back to the window asked for."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ Convert = Callable[[list[Record]], T]
 
 
 class Sink(Protocol[T_co]):
-    """Where one attempt's records go as they are decoded (a run of whole records at a time).
+    """Where one attempt's records go as they are decoded (a batch of whole records at a time).
 
     The client opens a sink per attempt: ``finish`` once the answer is complete (its result is
     the piece's content), ``discard`` when the attempt fails (nothing of it may remain).
@@ -31,8 +31,8 @@ class Sink(Protocol[T_co]):
     def discard(self) -> None: ...
 
 
-class Runs(Generic[T]):
-    """A sink that keeps each run as ``convert`` makes it: content is the list of them."""
+class Batches(Generic[T]):
+    """A sink that keeps each batch as ``convert`` makes it: content is the list of them."""
 
     def __init__(self, convert: Convert[T]) -> None:
         self._convert = convert
@@ -48,9 +48,9 @@ class Runs(Generic[T]):
         self._parts = []
 
 
-def runs(convert: Convert[T]) -> Callable[[], Runs[T]]:
-    """Open a :class:`Runs` sink of ``convert`` per attempt (the client's default, ``list``)."""
-    return lambda: Runs(convert)
+def batches(convert: Convert[T]) -> Callable[[], Batches[T]]:
+    """Open a :class:`Batches` sink of ``convert`` per attempt (the client's default, ``list``)."""
+    return lambda: Batches(convert)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Piece(Generic[T]):
 
 
 class Answer(Generic[T]):
-    """Checks and filters the runs of one response as they are decoded, into its sink."""
+    """Checks and filters the batches of one response as they are decoded, into its sink."""
 
     def __init__(self, filters: Mapping[str, Window], sink: Sink[T], where: str) -> None:
         self._filters = filters
@@ -102,15 +102,15 @@ class Answer(Generic[T]):
         self.edges = 0
         self.stray_ids: list[Any] = []
 
-    def add(self, run: list[Any]) -> None:
-        for index, item in enumerate(run):
+    def add(self, batch: list[Any]) -> None:
+        for index, item in enumerate(batch):
             if not isinstance(item, dict):
                 raise MalformedResponse(
                     f"{self._where}: element {self.seen + index} of the array is a JSON "
                     f"{json_kind(item)}, not an object: {excerpt(orjson.dumps(item))}"
                 )
-        self.seen += len(run)
-        kept, edges, strays = keep_inside(run, self._filters)
+        self.seen += len(batch)
+        kept, edges, strays = keep_inside(batch, self._filters)
         self._sink.add(kept)
         self.kept += len(kept)
         self.edges += edges
@@ -151,14 +151,14 @@ def keep_inside(
 class Export(Generic[T]):
     """All pieces of one export, collected (for callers that want the whole answer at once)."""
 
-    parts: list[T]  # every piece's runs, in order
+    parts: list[T]  # every piece's batches, in order
     requests: int
     edge_records: int
     stray_ids: list[Any]
     served_at_ms: int  # the earliest over the requests
 
     def records(self: Export[list[Record]]) -> list[Record]:
-        """All records, when the runs were kept as lists (the default ``convert``)."""
+        """All records, when the batches were kept as lists (the default ``convert``)."""
         return [record for part in self.parts for record in part]
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
-from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, collect, runs
+from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, batches, collect
 from dixa_assets.exports_api.errors import RetriesExhausted, WindowTooBig
 from dixa_assets.exports_api.failures import (
     Retry,
@@ -61,7 +61,7 @@ FIRST_CONTACT_TRIES = 2
 
 T = TypeVar("T")
 OpenSink = Callable[[], Sink[T]]
-RECORD_LISTS = runs(list)  # the default sink: each run's records as a list
+RECORD_LISTS = batches(list)  # the default sink: each batch's records as a list
 
 
 class Endpoint(StrEnum):
@@ -180,7 +180,7 @@ class ExportsClient(RetryBookkeeping):
 
     def messages(self, *, created: Window, convert: Convert[T] = list) -> Export[T]:
         """:meth:`message_pieces`, collected."""
-        return collect(self.message_pieces(created=created, sink=runs(convert)))
+        return collect(self.message_pieces(created=created, sink=batches(convert)))
 
     def fits_one_request(self, window: Window) -> bool:
         """Whether ``window`` is fetched in one request (unless it proves too big)."""
@@ -274,10 +274,10 @@ class ExportsClient(RetryBookkeeping):
                 served = served_at_ms(response.headers.get("Date"), asked)
                 for data in response.iter_bytes():
                     size += len(data)
-                    for run in decoder.feed(data):
-                        answer.add(run)
-                for run in decoder.close():
-                    answer.add(run)
+                    for batch in decoder.feed(data):
+                        answer.add(batch)
+                for batch in decoder.close():
+                    answer.add(batch)
         except httpx.TransportError as exc:  # nothing answered, timeouts, drops before or mid-body
             outcome = type(exc).__name__
             return transport_failure(exc, mid_body=status == 200)

@@ -1,6 +1,6 @@
 """An export window fetched and cut into its days, each handed over as soon as it is complete.
 
-API -> records (decoded a run at a time) -> Arrow table per run -> its rows per day, appended
+API -> records (decoded a batch at a time) -> Arrow table per batch -> its rows per day, appended
 to the day's temporary file (:mod:`.pending_days`) -> days. A day is complete once every piece
 covering it has arrived (pieces come in order), so a range's days are released window by
 window: a run that fails part-way has already handed over every day before the failing window.
@@ -24,7 +24,7 @@ import pyarrow as pa
 from dixa_assets.arrow.duplicates import latest_per_id
 from dixa_assets.arrow.records import records_to_table
 from dixa_assets.arrow.schemas import TableSpec
-from dixa_assets.exports_api import ExportsClient, Piece, Window, runs
+from dixa_assets.exports_api import ExportsClient, Piece, Window, batches
 from dixa_assets.ingest.pending_days import DayWriters, PendingDay, Spilled
 
 # fetch(client, window, sink=...): one endpoint's pieces of the window
@@ -47,7 +47,7 @@ def ingest_window(
     """Every piece of ``window`` in one table of ``spec``, at most one row per id."""
     to_table = partial(records_to_table, spec=spec, where=where)
     parts, edges, strays = [to_table([])], 0, 0
-    for piece in fetch(client, window, sink=runs(to_table)):
+    for piece in fetch(client, window, sink=batches(to_table)):
         parts.extend(piece.content)
         edges += piece.edge_records
         strays += len(piece.stray_ids)
@@ -62,7 +62,7 @@ class DayStream:
     ``fetch(client, window, sink=...)`` asks one endpoint for the whole range piece by piece;
     ``where`` names the partition range in error messages; ``scratch`` is the folder for the
     days' temporary files (see :mod:`.pending_days`), gone once iteration ends. Memory holds a
-    run of records per request in flight, not the pieces. The counts grow as pieces arrive.
+    batch of records per request in flight, not the pieces. The counts grow as pieces arrive.
     """
 
     def __init__(

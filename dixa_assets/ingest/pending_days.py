@@ -1,11 +1,11 @@
 """Rows on their way to the lake: written per day to hidden files as a response is decoded.
 
 An export answer can hold millions of records. Rather than hold a window's table, each attempt
-of a request writes every decoded run's rows, split by day, to a temporary Parquet file per day
+of a request writes every decoded batch's rows, split by day, to a temporary Parquet file per day
 (:class:`DayWriters`, the client's sink). A failed attempt deletes its files; a complete one
 hands them over. Once every request covering a day has arrived, the day's files (one per request
 that touched it) are read back as one table, the only time a day is in memory whole
-(:class:`PendingDay`), and stored (:mod:`.day_files`). Memory thus holds a run per request in
+(:class:`PendingDay`), and stored (:mod:`.day_files`). Memory thus holds a batch per request in
 flight and a few days being stored, however many records the window has.
 """
 
@@ -39,7 +39,7 @@ class Spilled:
 
 
 class DayWriters:
-    """One attempt's rows into a hidden Parquet file per day of ``days``, run by run."""
+    """One attempt's rows into a hidden Parquet file per day of ``days``, batch by batch."""
 
     def __init__(
         self, folder: Path, spec: TableSpec, days: Sequence[tuple[str, Window]], where: str

@@ -17,14 +17,14 @@ values = st.recursive(
 objects = st.dictionaries(tricky_text, values, max_size=4)
 
 
-def decode(body: bytes, chunk: int, run_bytes: int) -> list:
-    decoder = ArrayDecoder(run_bytes=run_bytes)
+def decode(body: bytes, chunk: int, batch_bytes: int) -> list:
+    decoder = ArrayDecoder(batch_bytes=batch_bytes)
     out = []
     for start in range(0, len(body), chunk):
-        for run in decoder.feed(body[start : start + chunk]):
-            out.extend(run)
-    for run in decoder.close():
-        out.extend(run)
+        for batch in decoder.feed(body[start : start + chunk]):
+            out.extend(batch)
+    for batch in decoder.close():
+        out.extend(batch)
     return out
 
 
@@ -32,21 +32,21 @@ def decode(body: bytes, chunk: int, run_bytes: int) -> list:
 @given(
     items=st.lists(objects, max_size=40),
     chunk=st.integers(1, 300),
-    run_bytes=st.integers(2, 400),
+    batch_bytes=st.integers(2, 400),
     spaced=st.booleans(),
 )
 def test_any_array_of_objects_decodes_exactly_whatever_the_chunking(
-    items, chunk, run_bytes, spaced
+    items, chunk, batch_bytes, spaced
 ):
     body = orjson.dumps(items, option=orjson.OPT_INDENT_2 if spaced else 0)
-    assert decode(body, chunk, run_bytes) == items
+    assert decode(body, chunk, batch_bytes) == items
 
 
 def test_runs_stay_near_the_requested_size():
     items = [{"id": i, "text": "x" * 50} for i in range(2000)]
-    decoder = ArrayDecoder(run_bytes=10_000)
-    runs = list(decoder.feed(orjson.dumps(items))) + list(decoder.close())
-    assert len(runs) > 10 and max(len(orjson.dumps(run)) for run in runs) < 12_000
+    decoder = ArrayDecoder(batch_bytes=10_000)
+    batches = list(decoder.feed(orjson.dumps(items))) + list(decoder.close())
+    assert len(batches) > 10 and max(len(orjson.dumps(batch)) for batch in batches) < 12_000
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_runs_stay_near_the_requested_size():
     ],
 )
 def test_what_is_not_a_whole_array_is_an_error(body, error):
-    decoder = ArrayDecoder(run_bytes=4)
+    decoder = ArrayDecoder(batch_bytes=4)
     with pytest.raises(error):
         list(decoder.feed(body))
         list(decoder.close())

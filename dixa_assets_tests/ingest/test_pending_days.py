@@ -25,9 +25,9 @@ FETCH_MESSAGES = next(e.fetch for e in RAW_EXPORTS if e.spec is MESSAGES)
 
 
 @pytest.fixture
-def small_runs(monkeypatch):
-    """Runs of a few records, so that a body cut short has already written some."""
-    monkeypatch.setattr(json_stream, "DEFAULT_RUN_BYTES", 2048)
+def small_batches(monkeypatch):
+    """Batches of a few records, so that a body cut short has already written some."""
+    monkeypatch.setattr(json_stream, "DEFAULT_BATCH_BYTES", 2048)
 
 
 def stream(simulator, scratch) -> tuple[ExportsClient, DayStream]:
@@ -36,7 +36,7 @@ def stream(simulator, scratch) -> tuple[ExportsClient, DayStream]:
 
 
 def test_bodies_dropped_mid_way_leave_no_rows_and_halves_combine_exactly(
-    simulator, small_runs, tmp_path
+    simulator, small_batches, tmp_path
 ):
     # The 7-day answer holds > 300 messages: it is dropped half-way, twice, then halved,
     # down to pieces the gateway lets through; pieces end mid-day, so days span two of them.
@@ -65,7 +65,7 @@ def test_bodies_dropped_mid_way_leave_no_rows_and_halves_combine_exactly(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_run_that_stops_midway_leaves_no_temporary_file(simulator, small_runs, tmp_path):
+def test_a_run_that_stops_midway_leaves_no_temporary_file(simulator, small_batches, tmp_path):
     client, days = stream(simulator, tmp_path)
     with client, pytest.raises(RuntimeError, match="stored nothing"):
         for _ in days:
