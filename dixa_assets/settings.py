@@ -27,6 +27,11 @@ DEFAULT_REFRESH_MINUTES = 60
 DEFAULT_RECONCILIATION_CRON = "0 3 * * 0"  # Sundays 03:00 in DIXA_TIMEZONE
 
 
+def data_dir_from_env() -> str:
+    """Where the lake lives: ``DIXA_DATA_DIR``, else the default."""
+    return os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR
+
+
 @dataclass(frozen=True)
 class Settings:
     start_date: str
@@ -48,7 +53,7 @@ class Settings:
     def from_env(cls) -> Settings:
         start_date = os.environ.get("DIXA_START_DATE") or DEFAULT_START_DATE
         timezone = os.environ.get("DIXA_TIMEZONE") or DEFAULT_TIMEZONE
-        data_dir = os.environ.get("DIXA_DATA_DIR") or DEFAULT_DATA_DIR
+        data_dir = data_dir_from_env()
         # Beside an object-store lake, the database file stays local.
         local_dir = "." if "://" in data_dir else data_dir
         duckdb_path = os.environ.get("DIXA_DUCKDB_PATH") or str(

@@ -88,3 +88,14 @@ def test_the_code_location_never_imports_the_tools():
 
 def test_the_package_root_holds_only_the_code_location_settings_and_command_shims():
     assert {path.stem for path in PACKAGE.glob("*.py")} == ROOT_MODULES
+
+
+def test_the_lake_knows_nothing_of_the_settings():
+    """The lake takes paths; what the deployment's settings say is read by its callers."""
+    found = {
+        (module_name(path), name)
+        for path in (PACKAGE / "lake").rglob("*.py")
+        for name in imports(path)
+        if name == "dixa_assets.settings"
+    }
+    assert found == set()

@@ -25,8 +25,8 @@ from dixa_assets.arrow.schemas import CONVERSATIONS, EXTRA, MESSAGES, TIMESTAMP_
 from dixa_assets.defs.raw.io_manager import DixaLakeIOManager
 from dixa_assets.defs.raw.partitions import daily_partitions
 from dixa_assets.lake.parquet import ParquetLake
-from dixa_assets.lake.rewrite import main as rewrite_main
 from dixa_assets.lake.schema import DECLARED
+from dixa_assets.lake_rewrite import main as rewrite_main
 from dixa_assets_tests.conftest import day_ms, run_assets
 
 RAW = ("dixa_conversations", "dixa_messages")
