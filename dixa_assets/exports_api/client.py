@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -50,6 +49,7 @@ from dixa_assets.exports_api.settings_checks import (
     check_transport,
 )
 from dixa_assets.exports_api.windows import MAX_WINDOW_DAYS, Window
+from dixa_assets.http_common.connection import open_http
 from dixa_assets.http_common.policy import served_at_ms
 from dixa_assets.http_common.retrying import RetryBookkeeping
 
@@ -106,24 +106,25 @@ class ExportsClient(RetryBookkeeping):
         check_token(token)
         check_transport(base_url, allow_insecure_http)
         self._base_url = base_url
-        self._http = httpx.Client(
+        self._http = open_http(
+            timeout_s,
+            transport,
+            {"Authorization": f"Bearer {token}"},
             base_url=base_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
-            transport=transport,
             limits=httpx.Limits(max_connections=max_concurrency),
         )
-        self._max_attempts = max_attempts
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        self._setup_retries(
+            max_attempts=max_attempts,
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+            pacer=RequestPacer(requests_per_minute, burst, sleep=sleep),
+            sleep=sleep,
+            logger=logger or logging.getLogger(__name__),
+            metrics=CallMetrics(),
+        )
         self._max_concurrency = max_concurrency
         self._piece_limit_ms = limit_ms(max_window_days)
-        self._pacer = RequestPacer(requests_per_minute, burst, sleep=sleep)
-        self._sleep = sleep
-        self._log = logger or logging.getLogger(__name__)
-        self._lock = threading.Lock()
         self._answered = False  # the API has sent at least one HTTP response to this client
-        self.metrics = CallMetrics()
 
     def __enter__(self) -> ExportsClient:
         return self

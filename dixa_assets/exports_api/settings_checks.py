@@ -3,10 +3,8 @@ in clear text to anywhere but this machine."""
 
 from __future__ import annotations
 
-import httpx
-
 from dixa_assets.exports_api.errors import AuthenticationError, InsecureTransportError
-from dixa_assets.http_common.policy import is_loopback
+from dixa_assets.http_common.connection import refuse_clear_text
 
 DEFAULT_BASE_URL = "https://exports.dixa.io"
 
@@ -20,9 +18,4 @@ def check_token(token: str) -> None:
 
 
 def check_transport(base_url: str, allow_insecure_http: bool) -> None:
-    url = httpx.URL(base_url)
-    if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
-        raise InsecureTransportError(
-            f"Refusing to send the API token in clear text to {url.host}: use https, or "
-            "allow insecure HTTP explicitly."
-        )
+    refuse_clear_text(base_url, allow_insecure_http, InsecureTransportError)

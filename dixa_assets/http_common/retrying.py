@@ -23,6 +23,27 @@ class RetryBookkeeping:
     _lock: threading.Lock
     metrics: Any  # a CallMetrics
 
+    def _setup_retries(
+        self,
+        *,
+        max_attempts: int,
+        backoff_s: float,
+        max_backoff_s: float,
+        pacer: Any,
+        sleep: Callable[[float], None],
+        logger: logging.Logger,
+        metrics: Any,
+    ) -> None:
+        """Set the attributes above; called once from the client's ``__init__``."""
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._pacer = pacer
+        self._sleep = sleep
+        self._log = logger
+        self._lock = threading.Lock()
+        self.metrics = metrics
+
     def _backoff(self, attempt: int) -> float:
         return jittered_backoff(attempt, self._backoff_s, self._max_backoff_s)
 

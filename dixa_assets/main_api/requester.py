@@ -7,7 +7,6 @@ Authorization forms, and what it cost. The rules shared with the exports client 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,10 +17,10 @@ import orjson
 
 from dixa_assets.exports_api import CallMetrics
 from dixa_assets.exports_api.rate_limit import RequestPacer
+from dixa_assets.http_common.connection import open_http, refuse_clear_text
 from dixa_assets.http_common.policy import (
     RETRYABLE_STATUS,
     excerpt,
-    is_loopback,
     json_kind,
     parse_retry_after,
     served_at_ms,
@@ -61,30 +60,23 @@ class Requester(RetryBookkeeping):
                 "No Dixa API token is set: export DIXA_API_TOKEN "
                 "(Dixa Settings -> Integrations -> API tokens)."
             )
+        refuse_clear_text(base_url, allow_insecure_http, InsecureTransportError)
         url = httpx.URL(base_url)
-        if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
-            raise InsecureTransportError(
-                f"Refusing to send the API token in clear text to {url.host}: use https, or "
-                "allow insecure HTTP explicitly."
-            )
         self.base = base_url.rstrip("/")
         self.origin = (url.scheme, url.host, url.port)
         self._token = token
         self._auth_form = _AUTH_FORMS[0]
-        self._http = httpx.Client(
-            headers={"Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s, connect=min(30.0, timeout_s)),
-            transport=transport,
-        )
-        self._max_attempts = max_attempts
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        self._http = open_http(timeout_s, transport)
         per_minute = requests_per_second * 60 if requests_per_second else None
-        self._pacer = RequestPacer(per_minute, sleep=sleep)
-        self._sleep = sleep
-        self._log = logger
-        self._lock = threading.Lock()
-        self.metrics = CallMetrics()
+        self._setup_retries(
+            max_attempts=max_attempts,
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+            pacer=RequestPacer(per_minute, sleep=sleep),
+            sleep=sleep,
+            logger=logger,
+            metrics=CallMetrics(),
+        )
         self.last_served_at_ms = 0  # the server's Date on the latest 200
 
     def close(self) -> None:

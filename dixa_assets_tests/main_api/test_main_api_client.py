@@ -10,6 +10,7 @@ import pytest
 from dixa_assets.exports_api import Window
 from dixa_assets.main_api import (
     AuthenticationError,
+    InsecureTransportError,
     MainApiClient,
     PaginationError,
     RetriesExhausted,
@@ -67,6 +68,12 @@ def test_a_refused_token_fails_at_once_without_the_token(main_sim: Any, caplog: 
         client.teams()
     assert "wrong-secret-123" not in str(raised.value) + caplog.text
     assert client.metrics.requests == 2  # raw, then Bearer
+
+
+def test_plain_http_to_another_host_is_refused() -> None:
+    with pytest.raises(InsecureTransportError, match="clear text"):
+        MainApiClient(TOKEN, "http://dev.example.com/v1")
+    MainApiClient(TOKEN, "http://dev.example.com/v1", allow_insecure_http=True).close()
 
 
 def test_429_and_5xx_bursts_are_retried_honouring_retry_after(main_sim: Any) -> None:
