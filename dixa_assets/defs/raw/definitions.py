@@ -13,10 +13,11 @@ from dagster import (
 
 from dixa_assets.defs.code_references import with_code_references
 from dixa_assets.defs.raw.activity_asset import build_activity_asset
+from dixa_assets.defs.raw.api_resource import token_from_environment
 from dixa_assets.defs.raw.checks import build_raw_checks
 from dixa_assets.defs.raw.dimension_assets import build_dimension_definitions
 from dixa_assets.defs.raw.export_assets import RAW_EXPORTS, RAW_GROUP, build_raw_asset
-from dixa_assets.defs.raw.exports_resource import DixaExportsResource, token_from_environment
+from dixa_assets.defs.raw.exports_resource import DixaExportsResource
 from dixa_assets.defs.raw.freshness import freshness_sensor, raw_freshness_checks
 from dixa_assets.defs.raw.io_manager import DixaLakeIOManager
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
