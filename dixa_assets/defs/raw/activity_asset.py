@@ -11,7 +11,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -23,8 +22,8 @@ from dixa_assets.arrow.activity_schema import ARROW_SCHEMA, PARTITION_COLUMN
 from dixa_assets.arrow.records import MalformedRecordError
 from dixa_assets.defs.metadata import column_schema, preview
 from dixa_assets.defs.raw.day_files import store_days
-from dixa_assets.defs.raw.export_assets import OWNERS, RAW_GROUP, RETRY
-from dixa_assets.defs.raw.io_manager import PARTITION_COLUMN_KEY, file_metadata
+from dixa_assets.defs.raw.export_assets import raw_day_asset
+from dixa_assets.defs.raw.io_manager import file_metadata
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.exports_api import Window
@@ -63,15 +62,7 @@ def build_activity_asset(
         "one row per entry, in the day of its activityTimestamp. Creation, offers, "
         "assignments, transfers, reopens, notes, closes, messages (with the agent's id), tags, "
         "ratings. Unknown _types and attributes are kept as JSON and reported as drift.",
-        partitions_def=partitions_def,
-        group_name=RAW_GROUP,
-        owners=OWNERS,
-        kinds={"pandas", "parquet"},
-        io_manager_key="dixa_lake",
-        pool=MAIN_API_POOL,
-        backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=RETRY,
-        metadata={PARTITION_COLUMN_KEY: PARTITION_COLUMN, "dagster/column_schema": schema},
+        **raw_day_asset(partitions_def, PARTITION_COLUMN, schema, MAIN_API_POOL),
         check_specs=[
             AssetCheckSpec(
                 "schema_drift",

@@ -22,6 +22,7 @@ of the missing days fetches only those.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -34,6 +35,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
+    TableSchema,
     TimeWindowPartitionsDefinition,
     asset,
 )
@@ -53,6 +55,31 @@ RAW_GROUP = "dixa_raw"
 OWNERS = ["team:support-data"]
 # Transient failures that outlast the client's own retries (an API outage, a locked database).
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+
+def raw_day_asset(
+    partitions_def: TimeWindowPartitionsDefinition,
+    partition_column: str,
+    columns: TableSchema,
+    pool: str,
+) -> dict[str, Any]:
+    """What every raw asset declares alike (``@asset(name=..., **raw_day_asset(...))``): its
+    days go to the lake through the ``dixa_lake`` IO manager, a range of days is one run that
+    may be retried, and its metadata names the partitioning column and the declared columns."""
+    return {
+        "partitions_def": partitions_def,
+        "group_name": RAW_GROUP,
+        "owners": OWNERS,
+        "kinds": {"pandas", "parquet"},
+        "io_manager_key": "dixa_lake",
+        "pool": pool,
+        "backfill_policy": BackfillPolicy.single_run(),
+        "retry_policy": RETRY,
+        "metadata": {
+            PARTITION_COLUMN_KEY: partition_column,
+            "dagster/column_schema": columns,
+        },
+    }
 
 
 # What a day's preview shows: never a personal column (Dagster keeps previews in its event log,
@@ -108,18 +135,7 @@ def build_raw_asset(
     @asset(
         name=export.asset_name,
         description=export.description,
-        partitions_def=partitions_def,
-        group_name=RAW_GROUP,
-        owners=OWNERS,
-        kinds={"pandas", "parquet"},
-        io_manager_key="dixa_lake",
-        pool=API_POOL,
-        backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=RETRY,
-        metadata={
-            PARTITION_COLUMN_KEY: export.spec.partition_field,
-            "dagster/column_schema": schema,
-        },
+        **raw_day_asset(partitions_def, export.spec.partition_field, schema, API_POOL),
     )
     def raw_export(
         context: AssetExecutionContext, dixa: DixaExportsResource
