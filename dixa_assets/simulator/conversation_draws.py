@@ -40,7 +40,7 @@ class ConversationDraws:
         lag_ms: int,
         unknown_field_rate: float,
         first_org_id: int,
-        tags_info_shape: TagsInfoShape,
+        tags_info_shape: TagsInfoShape = "mixed",
     ) -> None:
         self._cat = catalogue
         self._rng = rng

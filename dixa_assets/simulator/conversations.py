@@ -12,7 +12,6 @@ The planner decides when things happen; what the records hold is drawn by
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +20,11 @@ from dixa_assets.simulator.catalogue import (
     CHANNELS,
     OUTBOUND_CAPABLE,
     PHONE_CHANNELS,
-    Catalogue,
     Person,
 )
 from dixa_assets.simulator.conversation_draws import ConversationDraws
 from dixa_assets.simulator.conversation_shapes import (
     CONVERSATION_FIELDS,
-    TagsInfoShape,
 )
 from dixa_assets.simulator.lifecycle import ConversationLife, Record, Stamp
 from dixa_assets.simulator.messages import MessageContext
@@ -75,25 +72,9 @@ class ConversationPlan:
     last_message_pinned: bool
 
 
-class ConversationPlanner:
-    """Plans the conversations of one day from the day's RNG."""
-
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        rng: random.Random,
-        lag_ms: int,
-        unknown_field_rate: float,
-        first_org_id: int,
-        tags_info_shape: TagsInfoShape = "mixed",
-    ) -> None:
-        self._cat = catalogue
-        self._rng = rng
-        self._lag_ms = lag_ms
-        self._first_org_id = first_org_id
-        self._draws = ConversationDraws(
-            catalogue, rng, lag_ms, unknown_field_rate, first_org_id, tags_info_shape
-        )
+class ConversationPlanner(ConversationDraws):
+    """Plans the conversations of one day from the day's RNG: when each thing happens, with
+    what happens drawn by the :class:`~.conversation_draws.ConversationDraws` it extends."""
 
     def plan(
         self, csid: int, created: int, extra_messages: int, timing: Timing
@@ -116,12 +97,10 @@ class ConversationPlanner:
             "direction": "inbound" if inbound else "outbound",
             "status": "open",
         }
-        integration, line, tag_objects, unknown = self._draws.describe(base, requester, inbound)
+        integration, line, tag_objects, unknown = self.describe(base, requester, inbound)
         stages: list[tuple[int, dict[str, Any]]] = []
         if r.random() < 0.03 and csid > self._first_org_id:
-            stages.append(
-                (created, self._draws.link(created, csid, ("follow_up", "email_forward")))
-            )
+            stages.append((created, self.link(created, csid, ("follow_up", "email_forward"))))
 
         # Queue and assignment.
         agent, assigned_at = self._assign(created, timing, inbound, channel, stamp, stages)
@@ -156,7 +135,7 @@ class ConversationPlanner:
             stages.append(
                 (
                     closed_at,
-                    self._draws.close(created, assigned_at if agent else None, closed_at, stamp),
+                    self.close(created, assigned_at if agent else None, closed_at, stamp),
                 )
             )
         else:
@@ -168,9 +147,7 @@ class ConversationPlanner:
                     stages.append((pending_at + 60_000, {"status": "awaitingpending"}))
 
         if closes and timing.close_at is None:
-            stages.extend(
-                self._draws.after_close(closed_at, csid, channel, stamp, nulls, tag_objects)
-            )
+            stages.extend(self.after_close(closed_at, csid, channel, stamp, nulls, tag_objects))
         stages.sort(key=lambda stage: stage[0])
         if nulls:
             base = {**_ALL_NULL, **base}
