@@ -9,6 +9,7 @@ on the day's `random.Random`; changing the order of draws changes every generate
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from dixa_assets.simulator.catalogue import (
@@ -29,25 +30,17 @@ Stages = list[tuple[int, dict[str, Any]]]
 _RATING_MESSAGES = ("Super hurtig hjælp! 🙌", "Meh.", "", 'Agent was "very" kind\nThanks')
 
 
+@dataclass
 class ConversationDraws:
     """Draws what a conversation holds from the day's RNG: its description when created, its
     closing and the updates that land after."""
 
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        rng: random.Random,
-        lag_ms: int,
-        unknown_field_rate: float,
-        first_org_id: int,
-        tags_info_shape: TagsInfoShape = "mixed",
-    ) -> None:
-        self._cat = catalogue
-        self._rng = rng
-        self._lag_ms = lag_ms
-        self._unknown_rate = unknown_field_rate
-        self._first_org_id = first_org_id
-        self._tags_info_shape = tags_info_shape
+    catalogue: Catalogue
+    rng: random.Random
+    lag_ms: int
+    unknown_field_rate: float
+    first_org_id: int
+    tags_info_shape: TagsInfoShape = "mixed"
 
     def describe(
         self, base: Record, requester: Person, inbound: bool
@@ -55,7 +48,7 @@ class ConversationDraws:
         """The requester, country, channel, tags and unknown fields of ``base`` (drawn in this
         order: the organisation's records depend on it). Returns the email integration, the
         phone line, whether tags_info holds objects and whether unknown fields were added."""
-        r = self._rng
+        r = self.rng
         _put(base, "requester_name", requester.name)
         _put(base, "requester_email", requester.email)
         _put(base, "requester_phone_number", requester.phone)
@@ -65,13 +58,13 @@ class ConversationDraws:
             base["originating_country"] = r.choice(COUNTRIES)
         integration, line = self._channel_fields(base, base["initial_channel"], inbound)
         # Drawn whatever the shape, so that "objects" changes tags_info and nothing else.
-        tag_objects = r.random() < 0.5 or self._tags_info_shape == "objects"
+        tag_objects = r.random() < 0.5 or self.tags_info_shape == "objects"
         if r.random() < 0.15:
             self.put_tags(base, tag_objects)
         elif r.random() < 0.3:
             base["tags"] = []
             base["tags_info"] = []
-        unknown = r.random() < self._unknown_rate
+        unknown = r.random() < self.unknown_field_rate
         if unknown:
             summary = {
                 "text": "Customer asked about a delivery; agent resolved it.",
@@ -86,8 +79,8 @@ class ConversationDraws:
         self, base: Record, channel: str, inbound: bool
     ) -> tuple[Named | None, Named | None]:
         """Integration fields of the channel; returns the email integration and phone line."""
-        r = self._rng
-        cat = self._cat
+        r = self.rng
+        cat = self.catalogue
         integration = None
         line = None
         if channel in PHONE_CHANNELS or channel == "sms":
@@ -114,7 +107,7 @@ class ConversationDraws:
         return integration, line
 
     def put_tags(self, record: dict[str, Any], as_objects: bool) -> None:
-        tags = self._rng.sample(self._cat.tags, self._rng.randint(1, 3))
+        tags = self.rng.sample(self.catalogue.tags, self.rng.randint(1, 3))
         record["tags"] = [tag.name for tag in tags]
         record["tags_info"] = (
             [{"id": t.id, "name": t.name, "is_deactivated": t.is_deactivated} for t in tags]
@@ -123,17 +116,17 @@ class ConversationDraws:
         )
 
     def link(self, at: int, csid: int, kinds: tuple[str, ...]) -> dict[str, Any]:
-        r = self._rng
+        r = self.rng
         return {
             "link_type": r.choice(kinds),
             "linked_at": at,
-            "linked_to": r.randrange(self._first_org_id, csid),
+            "linked_to": r.randrange(self.first_org_id, csid),
         }
 
     def _custom_fields(self) -> list[dict[str, Any]]:
-        r = self._rng
+        r = self.rng
         fields = []
-        for attribute in r.sample(self._cat.custom_attributes, r.randint(1, 4)):
+        for attribute in r.sample(self.catalogue.custom_attributes, r.randint(1, 4)):
             value: str | list[str] = (
                 r.sample(attribute.options, r.randint(1, 2))
                 if attribute.multi
@@ -154,7 +147,7 @@ class ConversationDraws:
     def close(
         self, created: int, assigned_at: int | None, closed_at: int, stamp: Stamp
     ) -> dict[str, Any]:
-        r = self._rng
+        r = self.rng
         patch: dict[str, Any] = {
             "status": "closed",
             "closed_at": stamp(closed_at),
@@ -169,15 +162,17 @@ class ConversationDraws:
         elif r.random() < 0.2:
             patch["custom_fields"] = []
         if r.random() < 0.3:
-            patch["conversation_wrapup_notes"] = r.sample(self._cat.wrapup_notes, r.randint(1, 2))
+            patch["conversation_wrapup_notes"] = r.sample(
+                self.catalogue.wrapup_notes, r.randint(1, 2)
+            )
         return patch
 
     def after_close(
         self, closed_at: int, csid: int, channel: str, stamp: Stamp, nulls: bool, tag_objects: bool
     ) -> Stages:
         """Updates that land after closing: ratings, tags, links, anonymization."""
-        r = self._rng
-        room = int(0.2 * self._lag_ms)
+        r = self.rng
+        room = int(0.2 * self.lag_ms)
         stages: Stages = []
         if channel in RATED_CHANNELS and r.random() < 0.45:
             stages.extend(self._ratings(closed_at, room))
@@ -185,7 +180,7 @@ class ConversationDraws:
             tags: dict[str, Any] = {}
             self.put_tags(tags, tag_objects)
             stages.append((closed_at + 60_000 + int(r.random() * room), tags))
-        if r.random() < 0.03 and csid > self._first_org_id:
+        if r.random() < 0.03 and csid > self.first_org_id:
             at = closed_at + 60_000 + int(r.random() * room)
             stages.append((at, self.link(at, csid, ("side", "related"))))
         if r.random() < 0.03:
@@ -202,7 +197,7 @@ class ConversationDraws:
         return stages
 
     def _ratings(self, closed_at: int, room: int) -> Stages:
-        r = self._rng
+        r = self.rng
         csat = r.random() < 0.7
         offered_at = closed_at + 1000
         offer: dict[str, Any] = {

@@ -80,8 +80,8 @@ class ConversationPlanner(ConversationDraws):
         self, csid: int, created: int, extra_messages: int, timing: Timing
     ) -> ConversationPlan:
         """Plan conversation `csid` created at `created` with `extra_messages` after the first."""
-        r = self._rng
-        cat = self._cat
+        r = self.rng
+        cat = self.catalogue
         channel = r.choices(CHANNELS, cum_weights=_CUM_CHANNEL_WEIGHTS)[0]
         inbound = not (channel in OUTBOUND_CAPABLE and r.random() < 0.12)
         style = r.random()
@@ -99,7 +99,7 @@ class ConversationPlanner(ConversationDraws):
         }
         integration, line, tag_objects, unknown = self.describe(base, requester, inbound)
         stages: list[tuple[int, dict[str, Any]]] = []
-        if r.random() < 0.03 and csid > self._first_org_id:
+        if r.random() < 0.03 and csid > self.first_org_id:
             stages.append((created, self.link(created, csid, ("follow_up", "email_forward"))))
 
         # Queue and assignment.
@@ -128,7 +128,7 @@ class ConversationPlanner(ConversationDraws):
         if timing.close_at is not None:
             closed_at = timing.close_at
         elif closes:
-            closed_at = last_activity + 1000 + int(r.random() * 0.05 * self._lag_ms)
+            closed_at = last_activity + 1000 + int(r.random() * 0.05 * self.lag_ms)
         if closes:
             if message_count > 1 and r.random() < 0.15:
                 stages.append(((window_start + window_end) // 2, {"status": "pending"}))
@@ -141,7 +141,7 @@ class ConversationPlanner(ConversationDraws):
         else:
             final_status = r.choice(("open", "pending", "pending", "awaitingpending"))
             if final_status != "open":
-                pending_at = last_activity + 1000 + int(r.random() * 0.05 * self._lag_ms)
+                pending_at = last_activity + 1000 + int(r.random() * 0.05 * self.lag_ms)
                 stages.append((pending_at, {"status": "pending"}))
                 if final_status == "awaitingpending":
                     stages.append((pending_at + 60_000, {"status": "awaitingpending"}))
@@ -187,14 +187,14 @@ class ConversationPlanner(ConversationDraws):
     ) -> tuple[Person | None, int]:
         """Queue an inbound conversation and assign it (most are), appending those stages;
         returns the agent (None: never assigned) and when it was assigned."""
-        r = self._rng
+        r = self.rng
         until = timing.close_at if timing.close_at is not None else timing.last_message_at
         span = (until - created) if until is not None else 2 * HOUR_MS
         agent: Person | None = None
         assigned_at = created
         if inbound:
             queued_at = created + 1 + int(r.random() * min(60_000, span // 100))
-            queue = r.choice(self._cat.queues)
+            queue = r.choice(self.catalogue.queues)
             stages.append(
                 (
                     queued_at,
@@ -202,10 +202,10 @@ class ConversationPlanner(ConversationDraws):
                 )
             )
             if r.random() < 0.92:
-                agent = r.choice(self._cat.agents)
+                agent = r.choice(self.catalogue.agents)
                 assigned_at = queued_at + 1 + int(r.random() ** 2 * (span // 20))
         else:
-            agent = r.choice(self._cat.agents)
+            agent = r.choice(self.catalogue.agents)
         if agent is not None:
             stages.append((assigned_at, _assignee(agent, assigned_at, channel)))
         return agent, assigned_at
@@ -217,24 +217,24 @@ class ConversationPlanner(ConversationDraws):
         elif timing.close_at is not None:
             window_end = window_start + (timing.close_at - window_start) * 4 // 5
         else:
-            window_end = window_start + 1 + int(self._rng.random() ** 3 * 0.4 * self._lag_ms)
+            window_end = window_start + 1 + int(self.rng.random() ** 3 * 0.4 * self.lag_ms)
         return max(window_end, window_start + 1)
 
     def _transfer(
         self, transfer_time: int, channel: str, stamp: Stamp
     ) -> tuple[Person | None, dict[str, Any]]:
         """A transfer to another agent (returned) or to a queue, as a stage's patch."""
-        r = self._rng
+        r = self.rng
         patch: dict[str, Any] = {"transfer_time": stamp(transfer_time)}
         agent_after: Person | None = None
         if r.random() < 0.6:
-            agent_after = r.choice(self._cat.agents)
+            agent_after = r.choice(self.catalogue.agents)
             patch.update(_assignee(agent_after, transfer_time, channel))
             patch["transferee_name"] = agent_after.name
             if channel in PHONE_CHANNELS and agent_after.phone is not None:
                 patch["transferee_number"] = agent_after.phone
         else:
-            queue = r.choice(self._cat.queues)
+            queue = r.choice(self.catalogue.queues)
             patch.update(queue_id=queue.id, queue_name=queue.name, transferee_name=queue.name)
         return agent_after, patch
 
