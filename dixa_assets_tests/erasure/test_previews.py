@@ -3,9 +3,10 @@ erasure's reach."""
 
 from __future__ import annotations
 
-from dixa_assets.defs.modelled.assets import CONVERSATION_PREVIEW, MESSAGE_PREVIEW, METRIC_PREVIEW
+from dixa_assets.defs.modelled.conversation_messages import MESSAGE_PREVIEW
+from dixa_assets.defs.modelled.daily_support_metrics import METRIC_PREVIEW
 from dixa_assets.defs.raw.activity_asset import PREVIEW as ACTIVITY_PREVIEW
-from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
+from dixa_assets.defs.raw.export_assets import CONVERSATION_PREVIEW, RAW_EXPORTS
 from dixa_assets.erasure.personal import RAW_PERSONAL, TABLE_PERSONAL
 
 PERSONAL = {

@@ -7,22 +7,33 @@ from dagster import Definitions, TimeWindowPartitionsDefinition
 from dagster_duckdb import DuckDBResource
 
 from dixa_assets.defs.code_references import with_code_references
-from dixa_assets.defs.modelled.activity_assets import build_activity_modelled_assets
-from dixa_assets.defs.modelled.assets import build_modelled_assets
+from dixa_assets.defs.modelled import (
+    conversation_events,
+    conversation_handling,
+    conversation_messages,
+    conversations,
+    daily_support_metrics,
+    daily_team_metrics,
+)
 from dixa_assets.defs.modelled.automation import automation_sensor
 from dixa_assets.defs.modelled.late_updates import build_late_updates_sensor
 from dixa_assets.settings import Settings
+
+# One module per table: its asset, checks and automation condition (its SQL in .sql/.activity_sql).
+TABLES = (
+    conversations,
+    conversation_messages,
+    daily_support_metrics,
+    conversation_events,
+    conversation_handling,
+    daily_team_metrics,
+)
 
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> Definitions:
     """Modelled assets, the declarative automation and late-updates sensors, ``duckdb``."""
     return Definitions(
-        assets=with_code_references(
-            [
-                *build_modelled_assets(settings, partitions_def),
-                *build_activity_modelled_assets(settings, partitions_def),
-            ]
-        ),
+        assets=with_code_references([table.build(settings, partitions_def) for table in TABLES]),
         sensors=[automation_sensor(), build_late_updates_sensor(partitions_def)],
         resources={"duckdb": DuckDBResource(database=settings.duckdb_path)},
     )

@@ -9,7 +9,8 @@ for the database lock) and reports four checks, each visible on the asset in the
 * ``schema_drift`` (warning): fields the reference does not list arrived (kept in
   ``extra_fields``), or a file's columns differ from the declared schema.
 
-The checks of the modelled tables live with their assets (:mod:`.assets`).
+The checks of the modelled tables live with their assets, one module per table in
+:mod:`dixa_assets.defs.modelled`.
 """
 
 from collections import Counter
