@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from dixa_assets.defs.modelled.database import SCHEMA, column_names, exclusive_lock, use_schema
-from dixa_assets.defs.modelled.tables import comment_columns, transaction
 from dixa_assets.erasure.lake import ANONYMIZED
 from dixa_assets.erasure.personal import TABLE_PERSONAL, dirty_predicate
+from dixa_assets.warehouse.database import SCHEMA, column_names, exclusive_lock, use_schema
+from dixa_assets.warehouse.writes import comment_columns, transaction
 
 AUDIT_TABLE = "erasures"  # in schema dixa, as the modelled tables
 AUDIT_COLUMNS = {

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from dixa_assets.arrow.activity_schema import CONVERSATION_ID_COLUMN, PERSONAL_COLUMNS
 from dixa_assets.arrow.schemas import EXTRA_FIELDS
-from dixa_assets.defs.modelled.activity_sql import CONVERSATION_EVENTS_TABLE
-from dixa_assets.defs.modelled.sql import (
+from dixa_assets.warehouse.conversation_messages import conversation_columns
+from dixa_assets.warehouse.tables import (
+    CONVERSATION_EVENTS_TABLE,
     CONVERSATION_MESSAGES_TABLE,
     CONVERSATIONS_TABLE,
-    conversation_columns,
 )
 
 

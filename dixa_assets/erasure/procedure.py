@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from dixa_assets.defs.modelled.database import WRITE_LOCK_TIMEOUT_S, exclusive_lock, use_schema
 from dixa_assets.erasure.database import erase_database, leftover_rows, pending_marker
 from dixa_assets.erasure.lake import ANONYMIZED, anonymized_conversations, dirty_days, rewrite_day
 from dixa_assets.erasure.personal import RAW_PERSONAL
 from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.warehouse.database import WRITE_LOCK_TIMEOUT_S, exclusive_lock, use_schema
 
 
 @dataclass

@@ -127,6 +127,8 @@ def _tags(client: MainApiClient, log: logging.Logger) -> list[Row]:
     return [{**_row(item, columns), "record": _json(item)} for item in client.tags()]
 
 
+HISTORY = "history"
+"""The lake partition holding a dimension's whole history: ``<asset>/history.parquet``."""
 RECORD = "The item exactly as the API sent it (JSON)"
 DIMENSIONS = (
     Dimension(

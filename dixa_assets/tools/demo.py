@@ -36,10 +36,10 @@ from dagster import (
 )
 
 from dixa_assets.definitions import build_definitions
-from dixa_assets.defs.modelled.database import qualified_name, use_schema
 from dixa_assets.exports_api import Window
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.database import qualified_name, use_schema
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO_DIR = PROJECT_ROOT / ".demo"

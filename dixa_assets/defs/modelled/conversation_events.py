@@ -22,26 +22,26 @@ from duckdb import DuckDBPyConnection
 
 from dixa_assets.arrow.activity_schema import ARROW_SCHEMA as ACTIVITY_SCHEMA
 from dixa_assets.arrow.schemas import descriptions
-from dixa_assets.defs.modelled.activity_sql import (
+from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
+from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, EVENTS_KEY
+from dixa_assets.defs.modelled.metadata import describe_table
+from dixa_assets.defs.modelled.table_asset import table_asset
+from dixa_assets.defs.raw.activity_asset import ASSET_NAME as ACTIVITY_LOG
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.lake.sql import attach_lake
+from dixa_assets.settings import Settings
+from dixa_assets.warehouse.conversation_events import (
     CONVERSATION_EVENTS,
-    CONVERSATION_EVENTS_TABLE,
     CONVERSATIONS_WITHOUT_CREATION,
     EVENT_DEFINITIONS,
     EVENT_IDS_REPEATED,
     UNKNOWN_AGENTS,
 )
-from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
-from dixa_assets.defs.modelled.database import column_names, locked_connection
-from dixa_assets.defs.modelled.dimension_history import register_history
-from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, EVENTS_KEY
-from dixa_assets.defs.modelled.metadata import describe_table
-from dixa_assets.defs.modelled.sql import CONVERSATIONS_TABLE
-from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import comment_columns, transaction
-from dixa_assets.defs.raw.activity_asset import ASSET_NAME as ACTIVITY_LOG
-from dixa_assets.lake.parquet import ParquetLake
-from dixa_assets.lake.sql import attach_lake
-from dixa_assets.settings import Settings
+from dixa_assets.warehouse.database import column_names
+from dixa_assets.warehouse.dimension_history import register_history
+from dixa_assets.warehouse.tables import CONVERSATION_EVENTS_TABLE, CONVERSATIONS_TABLE
+from dixa_assets.warehouse.writes import comment_columns, transaction
 
 _ACTIVITY_DESCRIPTIONS = descriptions(ACTIVITY_SCHEMA)
 

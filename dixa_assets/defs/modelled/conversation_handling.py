@@ -6,20 +6,17 @@ Rebuilt whole from ``conversation_events`` and the dimension histories, like ``c
 from dagster import AssetKey, AssetsDefinition, MaterializeResult, TimeWindowPartitionsDefinition
 from dagster_duckdb import DuckDBResource
 
-from dixa_assets.defs.modelled.activity_sql import (
-    CONVERSATION_HANDLING,
-    CONVERSATION_HANDLING_TABLE,
-    HANDLING_DEFINITIONS,
-)
 from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
-from dixa_assets.defs.modelled.database import locked_connection
-from dixa_assets.defs.modelled.dimension_history import register_history
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import EVENTS_KEY, HANDLING_KEY
 from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import comment_columns, transaction
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.conversation_handling import CONVERSATION_HANDLING, HANDLING_DEFINITIONS
+from dixa_assets.warehouse.dimension_history import register_history
+from dixa_assets.warehouse.tables import CONVERSATION_HANDLING_TABLE
+from dixa_assets.warehouse.writes import comment_columns, transaction
 
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:

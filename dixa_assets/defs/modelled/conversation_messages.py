@@ -22,7 +22,7 @@ from dixa_assets.arrow.schemas import MESSAGES as MESSAGES_SPEC
 from dixa_assets.arrow.schemas import descriptions
 from dixa_assets.defs.modelled.automation import follow_same_day
 from dixa_assets.defs.modelled.conversations import CONVERSATION_DESCRIPTIONS
-from dixa_assets.defs.modelled.database import locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import (
     CONVERSATION_MESSAGES_KEY,
     CONVERSATIONS_KEY,
@@ -30,20 +30,19 @@ from dixa_assets.defs.modelled.keys import (
 )
 from dixa_assets.defs.modelled.lineage import conversation_messages_lineage
 from dixa_assets.defs.modelled.metadata import describe_table
-from dixa_assets.defs.modelled.sql import (
-    CONVERSATION_MESSAGES_TABLE,
-    DAY_COLUMN,
+from dixa_assets.defs.modelled.table_asset import table_asset
+from dixa_assets.defs.raw.freshness import modelled_freshness_policy
+from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.lake.sql import attach_lake
+from dixa_assets.settings import Settings
+from dixa_assets.warehouse.conversation_messages import (
     DAY_SUMMARY,
     MESSAGE_ID_REPEATS,
     SELECT_CONVERSATION_MESSAGES,
     conversation_columns,
 )
-from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import replace_days, run_days, transaction
-from dixa_assets.defs.raw.freshness import modelled_freshness_policy
-from dixa_assets.lake.parquet import ParquetLake
-from dixa_assets.lake.sql import attach_lake
-from dixa_assets.settings import Settings
+from dixa_assets.warehouse.tables import CONVERSATION_MESSAGES_TABLE, DAY_COLUMN
+from dixa_assets.warehouse.writes import replace_days, run_days, transaction
 
 ORPHAN_RATE_WARN_ABOVE = 0.02
 """Share of a run's messages whose conversation is unknown above which the check warns. A few

@@ -21,22 +21,19 @@ from dagster_duckdb import DuckDBResource
 from dixa_assets.arrow.schemas import CONVERSATIONS as CONVERSATIONS_SPEC
 from dixa_assets.arrow.schemas import descriptions
 from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
-from dixa_assets.defs.modelled.database import locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, RAW_CONVERSATIONS_KEY
 from dixa_assets.defs.modelled.lineage import conversations_lineage
 from dixa_assets.defs.modelled.metadata import describe_table
-from dixa_assets.defs.modelled.sql import (
-    CONVERSATIONS_TABLE,
-    EMPTY_CONVERSATIONS,
-    REBUILD_CONVERSATIONS,
-)
 from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import comment_columns, transaction
 from dixa_assets.defs.raw.export_assets import CONVERSATION_PREVIEW
 from dixa_assets.defs.raw.freshness import modelled_freshness_policy
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.lake.sql import attach_lake
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.conversations import EMPTY_CONVERSATIONS, REBUILD_CONVERSATIONS
+from dixa_assets.warehouse.tables import CONVERSATIONS_TABLE
+from dixa_assets.warehouse.writes import comment_columns, transaction
 
 CONVERSATION_DESCRIPTIONS = descriptions(CONVERSATIONS_SPEC.arrow_schema)
 

@@ -19,7 +19,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from dixa_assets.defs.modelled.automation import follow_same_day
-from dixa_assets.defs.modelled.database import fetch_dicts, locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import (
     CONVERSATION_MESSAGES_KEY,
     CONVERSATIONS_KEY,
@@ -27,18 +27,18 @@ from dixa_assets.defs.modelled.keys import (
 )
 from dixa_assets.defs.modelled.lineage import daily_support_metrics_lineage
 from dixa_assets.defs.modelled.metadata import describe_table
-from dixa_assets.defs.modelled.sql import (
-    DAILY_SUPPORT_METRICS_TABLE,
-    DAY_COLUMN,
+from dixa_assets.defs.modelled.table_asset import table_asset
+from dixa_assets.defs.raw.freshness import modelled_freshness_policy
+from dixa_assets.settings import Settings
+from dixa_assets.warehouse.daily_support_metrics import (
     MESSAGES_ADD_UP,
     METRIC_DEFINITIONS,
     METRIC_ROWS_BY_DAY,
     SUPPORT_METRICS,
 )
-from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import replace_days, run_days, transaction
-from dixa_assets.defs.raw.freshness import modelled_freshness_policy
-from dixa_assets.settings import Settings
+from dixa_assets.warehouse.database import fetch_dicts
+from dixa_assets.warehouse.tables import DAILY_SUPPORT_METRICS_TABLE, DAY_COLUMN
+from dixa_assets.warehouse.writes import replace_days, run_days, transaction
 
 METRIC_PREVIEW = (
     DAY_COLUMN,

@@ -17,19 +17,19 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from dixa_assets.defs.modelled.activity_sql import (
-    DAILY_TEAM_METRICS,
-    DAILY_TEAM_METRICS_TABLE,
-    TEAM_METRIC_DEFINITIONS,
-    TEAM_METRICS_ADD_UP,
-)
 from dixa_assets.defs.modelled.automation import follow_same_day
-from dixa_assets.defs.modelled.database import locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, HANDLING_KEY, TEAM_METRICS_KEY
 from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.defs.modelled.tables import replace_days, run_days, transaction
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.daily_team_metrics import (
+    DAILY_TEAM_METRICS,
+    TEAM_METRIC_DEFINITIONS,
+    TEAM_METRICS_ADD_UP,
+)
+from dixa_assets.warehouse.tables import DAILY_TEAM_METRICS_TABLE
+from dixa_assets.warehouse.writes import replace_days, run_days, transaction
 
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:

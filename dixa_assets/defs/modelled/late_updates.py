@@ -43,19 +43,17 @@ from dagster._core.storage.tags import (
 )
 from dagster_duckdb import DuckDBResource
 
-from dixa_assets.defs.modelled.database import DatabaseBusy, locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import (
     CONVERSATION_MESSAGES_KEY,
     CONVERSATIONS_KEY,
     DAILY_SUPPORT_METRICS_KEY,
     RAW_MESSAGES_KEY,
 )
-from dixa_assets.defs.modelled.sql import (
-    CONVERSATION_MESSAGES_TABLE,
-    DAILY_SUPPORT_METRICS_TABLE,
-    STALE_CONVERSATION_MESSAGE_DAYS,
-    STALE_METRIC_DAYS,
-)
+from dixa_assets.warehouse.conversation_messages import STALE_CONVERSATION_MESSAGE_DAYS
+from dixa_assets.warehouse.daily_support_metrics import STALE_METRIC_DAYS
+from dixa_assets.warehouse.database import DatabaseBusy
+from dixa_assets.warehouse.tables import CONVERSATION_MESSAGES_TABLE, DAILY_SUPPORT_METRICS_TABLE
 
 LATE_UPDATES_SENSOR = "dixa_late_updates"
 SENSOR_LOCK_TIMEOUT_S = 20.0

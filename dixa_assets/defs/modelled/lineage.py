@@ -1,7 +1,8 @@
 """Column lineage of the modelled tables: which upstream columns each column is computed from.
 
 Shown in the Dagster UI's column lineage view (``dagster/column_lineage``). The copies follow the
-SQL's own column mappings (the raw schemas, :func:`.sql.conversation_columns`); only the metrics,
+SQL's own column mappings (the raw schemas,
+:func:`dixa_assets.warehouse.conversation_messages.conversation_columns`); only the metrics,
 computed by one statement, name their inputs here, next to nothing else: a test checks that they
 cover exactly the metric columns and that every column named exists upstream.
 """
@@ -20,7 +21,8 @@ from dixa_assets.defs.modelled.keys import (
     RAW_CONVERSATIONS_KEY,
     RAW_MESSAGES_KEY,
 )
-from dixa_assets.defs.modelled.sql import DAY_COLUMN, conversation_columns
+from dixa_assets.warehouse.conversation_messages import conversation_columns
+from dixa_assets.warehouse.tables import DAY_COLUMN
 
 _CONVERSATION = CONVERSATIONS_KEY
 _MESSAGE = CONVERSATION_MESSAGES_KEY
@@ -59,7 +61,7 @@ METRIC_SOURCES: dict[str, list[tuple[AssetKey, str]]] = {
     "thumbs_ratings": _RATINGS,
     "thumbs_up_share": _RATINGS,
 }
-"""Each column of ``daily_support_metrics`` and the columns its definition (sql.SUPPORT_METRICS)
+"""Each column of ``daily_support_metrics`` and the columns its definition (SUPPORT_METRICS)
 reads: the day and group columns, and the facts counted or aggregated."""
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 from dagster import TableColumn, TableColumnConstraints, TableSchema
 
 from dixa_assets.defs.metadata import PREVIEW_ROWS, preview
-from dixa_assets.defs.modelled.sql import DAY_COLUMN
+from dixa_assets.warehouse.tables import DAY_COLUMN
 
 
 def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> TableSchema:

@@ -21,9 +21,10 @@ from dagster import (
     asset,
 )
 
-from dixa_assets.defs.modelled.database import DUCKDB_POOL, qualified_name
+from dixa_assets.defs.modelled.duckdb_resource import DUCKDB_POOL
 from dixa_assets.defs.modelled.keys import MODELLED_GROUP
 from dixa_assets.defs.raw.export_assets import OWNERS, RETRY
+from dixa_assets.warehouse.database import qualified_name
 
 
 def table_asset(

@@ -22,13 +22,14 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from dixa_assets.defs.modelled.automation import after_deps_updated
-from dixa_assets.defs.modelled.database import DUCKDB_POOL, qualified_name
+from dixa_assets.defs.modelled.duckdb_resource import DUCKDB_POOL
 from dixa_assets.defs.modelled.keys import ERASURES_KEY, PRIVACY_GROUP, RAW_CONVERSATIONS_KEY
 from dixa_assets.defs.raw.export_assets import OWNERS, RETRY
 from dixa_assets.erasure.database import AUDIT_TABLE
 from dixa_assets.erasure.procedure import erase, leftovers
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.database import qualified_name
 
 AUDIT_METADATA_ROWS = 100
 """Audit rows shown in a run's metadata; the table holds them all."""

@@ -33,12 +33,12 @@ from dagster import (
 
 from dixa_assets.arrow.records import unknown_field_counts
 from dixa_assets.arrow.schemas import EXTRA_FIELDS, TableSpec
-from dixa_assets.defs.modelled.database import fetch_dicts
 from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.lake.sql import attach_lake
 from dixa_assets.settings import Settings
+from dixa_assets.warehouse.database import fetch_dicts
 
 
 def build_raw_checks(

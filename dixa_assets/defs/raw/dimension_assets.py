@@ -31,12 +31,11 @@ from dixa_assets.defs.raw.activity_asset import MAIN_API_POOL, PERMANENT_ERRORS
 from dixa_assets.defs.raw.export_assets import OWNERS, RETRY
 from dixa_assets.defs.raw.io_manager import file_metadata
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
-from dixa_assets.ingest.dimensions import DIMENSIONS, Dimension
+from dixa_assets.ingest.dimensions import DIMENSIONS, HISTORY, Dimension
 from dixa_assets.lake.parquet import ParquetLake
 
 DIMENSIONS_GROUP = "dixa_dimensions"
 DIMENSIONS_JOB = "dixa_dimensions_job"
-HISTORY = "history"
 
 
 class SnapshotConfig(Config):

@@ -13,7 +13,7 @@ import time
 
 from dagster_duckdb import DuckDBResource
 
-from dixa_assets.defs.modelled.database import locked_connection
+from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.settings import Settings
 from dixa_assets_tests.conftest import day_ms, run_assets
 from dixa_assets_tests.defs.modelled.conftest import RAW, query

@@ -1,50 +1,15 @@
-"""The SQL of the activity-log tables: events, per-conversation handling, daily team metrics.
+"""The SQL of ``dixa.conversation_handling``: per conversation, what its activity log says
+about its handling (transfers, reopens, queue visits, first reply, handling agent and team).
 
-Sources are named placeholders the asset fills in: `{activity}` (the `dixa_activity_log` days,
-or an empty table before any exists) and the dimension histories `agents_history`,
-`teams_history`, `queues_history` (registered Arrow tables; empty before the first snapshot).
-Every definition below is also the column's description (DuckDB comment, Dagster UI).
+Reads ``dixa.conversation_events`` and the registered dimension histories ``teams_history`` and
+``queues_history`` (:mod:`.dimension_history`). Every definition below is also the column's
+description (DuckDB comment, Dagster UI).
 """
 
 from __future__ import annotations
 
-from dixa_assets.defs.modelled.sql import CONVERSATIONS_TABLE
-
-# In schema dixa, as the tables of .sql.
-CONVERSATION_EVENTS_TABLE = "conversation_events"
-CONVERSATION_HANDLING_TABLE = "conversation_handling"
-DAILY_TEAM_METRICS_TABLE = "daily_team_metrics"
-CREATION = "('ConversationCreatedByAgent', 'ConversationCreatedByCustomer')"
-NOT_NEW_CONTACT_LINKS = "('side', 'emailforward')"
-
-EVENT_DEFINITIONS = {
-    "day": "Local day (DIXA_TIMEZONE) of activity_timestamp: the raw partition it came from",
-    "conversation_known": "Whether the conversation is in dixa.conversations",
-    "author_is_agent": "Whether author_id is an agent in any dixa_agents snapshot (null: no "
-    "snapshot yet); the API does not say whether an author is an agent or an end user",
-    "conversation_initial_channel": "The conversation's channel (dixa.conversations)",
-    "conversation_queue_id": "The conversation's current queue (dixa.conversations)",
-    "conversation_status": "The conversation's current status (dixa.conversations)",
-    "conversation_link_type": "The conversation's link_type (dixa.conversations)",
-}
-
-CONVERSATION_EVENTS = f"""
-CREATE OR REPLACE TABLE {CONVERSATION_EVENTS_TABLE} AS
-WITH agent_ids AS (SELECT DISTINCT id FROM agents_history)
-SELECT
-    e.*,
-    timezone($tz, e.activity_timestamp_ts)::date AS day,
-    c.id IS NOT NULL AS conversation_known,
-    CASE WHEN (SELECT count(*) FROM agent_ids) = 0 OR e.author_id IS NULL THEN NULL
-         ELSE e.author_id IN (SELECT id FROM agent_ids) END AS author_is_agent,
-    c.initial_channel AS conversation_initial_channel,
-    c.queue_id AS conversation_queue_id,
-    c.status AS conversation_status,
-    c.link_type AS conversation_link_type
-FROM {{activity}} AS e
-LEFT JOIN {CONVERSATIONS_TABLE} AS c ON c.id = e.conversation_id
-ORDER BY e.activity_timestamp, e.id
-"""
+from dixa_assets.warehouse.conversation_events import CREATION
+from dixa_assets.warehouse.tables import CONVERSATION_EVENTS_TABLE, CONVERSATION_HANDLING_TABLE
 
 HANDLING_DEFINITIONS = {
     "conversation_id": "The conversation (one row per conversation in the activity log)",
@@ -176,80 +141,3 @@ SELECT h.*, t.team_id, t.team_name, t.team_from_first_snapshot
 FROM handling AS h LEFT JOIN team_at AS t USING (conversation_id)
 ORDER BY conversation_id
 """
-
-TEAM_METRIC_DEFINITIONS = {
-    "day": "Local day (DIXA_TIMEZONE) the conversations were created",
-    "team_id": "Team at handling time (conversation_handling); null: not handled or no team",
-    "team_name": "That team's name",
-    "queue_id": "The conversation's current queue (as in daily_support_metrics)",
-    "queue_name": "Its name",
-    "conversations_created": "Conversations created in the day (all of them, links included)",
-    "new_contacts": "Of those, the ones that are a new contact: all but side and email-forward "
-    "children (link_type side or email_forward, any case or separator), which continue an "
-    "existing contact",
-    "conversations_transferred": "Conversations created in the day with at least one transfer",
-    "transfers": "Their TransferSuccessful entries",
-    "transfer_rate": "conversations_transferred / conversations_created",
-    "conversations_reopened": "Conversations created in the day reopened at least once",
-    "reopens": "Their ConversationReopened entries",
-    "reopen_rate": "conversations_reopened / conversations_created",
-    "queue_wait_seconds_median": "Median of queue_wait_seconds over conversations that visited "
-    "a queue",
-    "conversations_without_activity": "Conversations with no activity log entry stored",
-}
-
-DAILY_TEAM_METRICS = f"""
-SELECT
-    timezone($tz, c.created_at_ts)::date AS day,
-    h.team_id, h.team_name, c.queue_id, c.queue_name,
-    count(*) AS conversations_created,
-    count(*) FILTER (WHERE NOT coalesce(
-        lower(replace(replace(c.link_type, '_', ''), '-', '')) IN {NOT_NEW_CONTACT_LINKS}, false
-    )) AS new_contacts,
-    count(*) FILTER (WHERE h.transfers > 0) AS conversations_transferred,
-    coalesce(sum(h.transfers), 0) AS transfers,
-    count(*) FILTER (WHERE h.transfers > 0) / count(*) AS transfer_rate,
-    count(*) FILTER (WHERE h.reopens > 0) AS conversations_reopened,
-    coalesce(sum(h.reopens), 0) AS reopens,
-    count(*) FILTER (WHERE h.reopens > 0) / count(*) AS reopen_rate,
-    median(h.queue_wait_seconds) FILTER (WHERE h.queues_visited > 0) AS queue_wait_seconds_median,
-    count(*) FILTER (WHERE h.conversation_id IS NULL) AS conversations_without_activity
-FROM {CONVERSATIONS_TABLE} AS c
-LEFT JOIN {CONVERSATION_HANDLING_TABLE} AS h ON h.conversation_id = c.id
-WHERE timezone($tz, c.created_at_ts)::date BETWEEN $first AND $last
-GROUP BY ALL
-"""
-
-TEAM_METRICS_ADD_UP = f"""
-WITH expected AS (
-    SELECT timezone($tz, created_at_ts)::date AS day, count(*) AS n FROM {CONVERSATIONS_TABLE}
-    WHERE timezone($tz, created_at_ts)::date BETWEEN $first AND $last GROUP BY ALL
-), got AS (
-    SELECT day, sum(conversations_created) AS n FROM {DAILY_TEAM_METRICS_TABLE}
-    WHERE day BETWEEN $first AND $last GROUP BY ALL
-)
-SELECT coalesce(e.day, g.day)::varchar, coalesce(e.n, 0), coalesce(g.n, 0)
-FROM expected AS e FULL JOIN got AS g USING (day)
-WHERE coalesce(e.n, 0) <> coalesce(g.n, 0)
-"""
-
-EVENT_IDS_REPEATED = f"SELECT count(*) - count(DISTINCT id) FROM {CONVERSATION_EVENTS_TABLE}"
-
-CONVERSATIONS_WITHOUT_CREATION = f"""
-SELECT c.id FROM {CONVERSATIONS_TABLE} AS c
-WHERE strftime(timezone($tz, c.created_at_ts)::date, '%Y-%m-%d') IN (SELECT unnest($days))
-  -- today's day holds entries only up to when it was fetched
-  AND c.created_at <= (SELECT max(activity_timestamp) FROM {CONVERSATION_EVENTS_TABLE})
-  AND NOT EXISTS (SELECT 1 FROM {CONVERSATION_EVENTS_TABLE} AS e
-                  WHERE e.conversation_id = c.id AND e.type IN {CREATION})
-ORDER BY c.id
-"""
-"""Conversations created on a day whose activity log is stored (up to its latest entry), but
-without a creation entry."""
-
-UNKNOWN_AGENTS = f"""
-SELECT DISTINCT assignee_id FROM {CONVERSATIONS_TABLE}
-WHERE assignee_id IS NOT NULL AND assignee_id NOT IN (SELECT id FROM agents_history)
-ORDER BY 1
-"""
-"""Agents the export names (assignee_id) that no dixa_agents snapshot holds."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from dixa_assets.defs.modelled.database import column_names
-from dixa_assets.defs.modelled.sql import DAY_COLUMN
+from dixa_assets.warehouse.database import column_names
+from dixa_assets.warehouse.tables import DAY_COLUMN
 
 
 @contextmanager

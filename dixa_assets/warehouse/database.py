@@ -1,16 +1,15 @@
-"""The one way into the DuckDB database: a connection held under an exclusive file lock.
+"""The one way into the DuckDB database: connections made under an exclusive file lock.
 
 DuckDB allows one writing process per database file, and a second process that opens the file
 fails at once ("Could not set lock on file") instead of waiting. Within one process, connections
 share the database and concurrent transactions that replace the same rows fail with a write-write
 conflict. The ``dixa_duckdb`` pool keeps Dagster from running two writing steps at once, but pools
 are not enforced everywhere (in-process runs, a second deployment, a sensor reading the tables).
-So every access of this project goes through :func:`locked_connection`, which waits for an
-exclusive lock (``filelock``: an ``flock`` on POSIX) on a sibling ``.lock`` file before
-connecting and releases it only after the connection is closed: writers queue instead of
-failing, in one process or many. Other programs that open the database (a BI tool, the DuckDB
-CLI) do not take our lock; the resource's own connect retries, and the assets' retry policy,
-absorb those.
+So every access of this project connects inside :func:`exclusive_lock`, which waits for an
+exclusive lock (``filelock``: an ``flock`` on POSIX) on a sibling ``.lock`` file, and closes the
+connection before releasing it: writers queue instead of failing, in one process or many. Other
+programs that open the database (a BI tool, the DuckDB CLI) do not take our lock; the ``duckdb``
+resource's own connect retries, and the assets' retry policy, absorb those.
 """
 
 from __future__ import annotations
@@ -21,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster_duckdb import DuckDBResource
 from filelock import FileLock, Timeout
 
 SCHEMA = "dixa"
-DUCKDB_POOL = "dixa_duckdb"
 WRITE_LOCK_TIMEOUT_S = 1800.0
 
 
@@ -39,29 +36,10 @@ def lock_path(database: str) -> Path:
 
 
 @contextmanager
-def locked_connection(
-    duckdb_resource: DuckDBResource, timeout_s: float = WRITE_LOCK_TIMEOUT_S
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the resource's database, alone: no other of our connections is open.
-
-    Waits up to ``timeout_s`` for the lock, then raises :class:`DatabaseBusy`. The connection is
-    in the schema ``dixa`` of its database (:func:`use_schema`).
-    """
-    database = duckdb_resource.database
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(lock_path(database), timeout_s), duckdb_resource.get_connection() as con:
-        try:
-            use_schema(con)
-            yield con
-        finally:
-            # The resource closes only on success; a failed write must free the file too.
-            con.close()
-
-
-@contextmanager
 def exclusive_lock(database: str, timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> Iterator[None]:
-    """The same lock as :func:`locked_connection`, without a connection: for work that must
-    happen while no connection is open, such as replacing the database file."""
+    """Hold the database's lock: no other of our connections is open meanwhile. Waits up to
+    ``timeout_s``, then raises :class:`DatabaseBusy`. Connect inside it (and close before it
+    ends), or do work that needs no connection open, such as replacing the database file."""
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(lock_path(database), timeout_s):
         yield

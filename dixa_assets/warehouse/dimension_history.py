@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from duckdb import DuckDBPyConnection
 
-from dixa_assets.defs.raw.dimension_assets import HISTORY
-from dixa_assets.ingest.dimensions import DIMENSIONS
+from dixa_assets.ingest.dimensions import DIMENSIONS, HISTORY
 from dixa_assets.lake.parquet import ParquetLake
 
 _DIMENSION = {d.name: d for d in DIMENSIONS}
