@@ -31,6 +31,11 @@ warnings.filterwarnings(
 # Dagster marks the time-partition freshness checks superseded by asset-level FreshnessPolicy,
 # which cannot say which day is late: we keep the checks for the raw days, knowingly.
 warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*freshness_checks.*")
+# Dagster's own code warns when it hands a nested resource (the IO manager's ``parquet_lake``) its
+# context: nothing of ours calls the deprecated property.
+warnings.filterwarnings(
+    "ignore", category=DeprecationWarning, message="InitResourceContext.dagster_run is deprecated"
+)
 
 PARTS = (raw, modelled, privacy)
 

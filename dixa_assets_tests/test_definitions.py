@@ -54,6 +54,13 @@ def test_a_bad_timezone_or_start_date_is_a_clear_error(monkeypatch):
         Settings.from_env()
 
 
+def test_a_lake_url_that_is_neither_a_folder_nor_s3_fails_when_the_definitions_load(monkeypatch):
+    monkeypatch.setenv("DIXA_DATA_DIR", "gs://bucket/lake")
+    monkeypatch.setenv("DIXA_DUCKDB_PATH", "/tmp/unused.duckdb")
+    with pytest.raises(ValueError, match="DIXA_DATA_DIR must be a local folder or an s3:// URL"):
+        build_definitions(Settings.from_env())
+
+
 def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeypatch):
     """The README's configuration table, variable by variable."""
     for name in [name for name in os.environ if name.startswith("DIXA_")]:
@@ -94,7 +101,9 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     main = defs.resources["dixa_main"]
     assert main.base_url == "http://127.0.0.1:9/v1" and main.requests_per_second == 10
     assert isinstance(main.api_token, EnvVar) and main.api_token.env_var_name == "DIXA_API_TOKEN"
-    assert defs.resources["dixa_lake"].base_dir == "/srv/lake"
+    lake = defs.resources["parquet_lake"]
+    assert lake.base_dir == "/srv/lake"
+    assert defs.resources["dixa_lake"].parquet_lake is lake  # the IO manager's lake is the same
     assert defs.resources["duckdb"].database == "/srv/db/dw.duckdb"
     days = defs.resolve_asset_graph().get(AssetKey("dixa_messages")).partitions_def
     assert (days.start.date().isoformat(), days.timezone) == ("2024-06-01", "Europe/Copenhagen")

@@ -23,6 +23,7 @@ from dagster import PartitionKeyRange, build_input_context
 from dixa_assets.arrow.records import records_to_table
 from dixa_assets.arrow.schemas import CONVERSATIONS, EXTRA, MESSAGES, TIMESTAMP_TYPE
 from dixa_assets.defs.raw.io_manager import DixaLakeIOManager
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.partitions import daily_partitions
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.lake.schema import DECLARED
@@ -159,7 +160,8 @@ def test_every_reader_opens_landed_days_as_they_are(settings, simulator):
         asset_partitions_def=partitions,
         asset_partition_key_range=PartitionKeyRange(*days),
     )
-    frame = DixaLakeIOManager(base_dir=settings.data_dir).load_input(context)
+    lake = ParquetLakeResource(base_dir=settings.data_dir)
+    frame = DixaLakeIOManager(parquet_lake=lake).load_input(context)
     assert list(frame.columns) == MESSAGES.arrow_schema.names
     assert frame["csid"].dtype == pd.ArrowDtype(pa.int64())
     assert sorted(frame["id"]) == [

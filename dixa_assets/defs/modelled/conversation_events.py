@@ -28,7 +28,7 @@ from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, EVENTS_KEY
 from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
 from dixa_assets.defs.raw.activity_asset import ASSET_NAME as ACTIVITY_LOG
-from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.lake.sql import attach_lake
 from dixa_assets.settings import Settings
 from dixa_assets.warehouse.conversation_events import (
@@ -47,7 +47,6 @@ _ACTIVITY_DESCRIPTIONS = descriptions(ACTIVITY_SCHEMA)
 
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
-    lake = ParquetLake(settings.data_dir)
     tz = partitions_def.timezone
 
     @table_asset(
@@ -68,8 +67,9 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
         },
     )
     def conversation_events(
-        duckdb: DuckDBResource,
+        duckdb: DuckDBResource, parquet_lake: ParquetLakeResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        lake = parquet_lake.get_lake()
         days = lake.partitions(ACTIVITY_LOG)
         files = [str(lake.path(ACTIVITY_LOG, day)) for day in days]
         with locked_connection(duckdb) as con:

@@ -11,7 +11,7 @@ from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import EVENTS_KEY, HANDLING_KEY
 from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
-from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.settings import Settings
 from dixa_assets.warehouse.conversation_handling import CONVERSATION_HANDLING, HANDLING_DEFINITIONS
 from dixa_assets.warehouse.dimension_history import register_history
@@ -21,7 +21,6 @@ from dixa_assets.warehouse.writes import comment_columns, transaction
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
     del partitions_def  # rebuilt whole: not partitioned
-    lake = ParquetLake(settings.data_dir)
 
     @table_asset(
         HANDLING_KEY,
@@ -34,9 +33,11 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
         "dixa.conversation_handling. Definitions are in the column descriptions.",
         automation_condition=rebuild_after_raw_changes(),
     )
-    def conversation_handling(duckdb: DuckDBResource) -> MaterializeResult:
+    def conversation_handling(
+        duckdb: DuckDBResource, parquet_lake: ParquetLakeResource
+    ) -> MaterializeResult:
         with locked_connection(duckdb) as con:
-            register_history(con, lake)
+            register_history(con, parquet_lake.get_lake())
             with transaction(con):
                 con.execute(CONVERSATION_HANDLING)
                 comment_columns(con, CONVERSATION_HANDLING_TABLE, HANDLING_DEFINITIONS)

@@ -32,7 +32,7 @@ from dixa_assets.defs.modelled.lineage import conversation_messages_lineage
 from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
 from dixa_assets.defs.raw.freshness import modelled_freshness_policy
-from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.lake.sql import attach_lake
 from dixa_assets.settings import Settings
 from dixa_assets.warehouse.conversation_messages import (
@@ -73,7 +73,6 @@ CONVERSATION_MESSAGE_DESCRIPTIONS = {
 
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
-    lake = ParquetLake(settings.data_dir)
     raw_messages = RAW_MESSAGES_KEY.path[-1]
 
     @table_asset(
@@ -99,8 +98,9 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
         },
     )
     def conversation_messages(
-        context: AssetExecutionContext, duckdb: DuckDBResource
+        context: AssetExecutionContext, duckdb: DuckDBResource, parquet_lake: ParquetLakeResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        lake = parquet_lake.get_lake()
         keys = context.partition_keys
         files = [lake.path(raw_messages, key) for key in keys]
         missing = [key for key, path in zip(keys, files, strict=True) if not path.exists()]

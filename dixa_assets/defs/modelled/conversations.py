@@ -28,7 +28,7 @@ from dixa_assets.defs.modelled.metadata import describe_table
 from dixa_assets.defs.modelled.table_asset import table_asset
 from dixa_assets.defs.raw.export_assets import CONVERSATION_PREVIEW
 from dixa_assets.defs.raw.freshness import modelled_freshness_policy
-from dixa_assets.lake.parquet import ParquetLake
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.lake.sql import attach_lake
 from dixa_assets.settings import Settings
 from dixa_assets.warehouse.conversations import EMPTY_CONVERSATIONS, REBUILD_CONVERSATIONS
@@ -40,7 +40,6 @@ CONVERSATION_DESCRIPTIONS = descriptions(CONVERSATIONS_SPEC.arrow_schema)
 
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
     del partitions_def  # rebuilt whole: not partitioned
-    lake = ParquetLake(settings.data_dir)
 
     @table_asset(
         CONVERSATIONS_KEY,
@@ -55,7 +54,10 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
         metadata={"dagster/column_lineage": conversations_lineage()},
         checks={"one_row_per_id": "dixa.conversations holds each conversation id exactly once."},
     )
-    def conversations(duckdb: DuckDBResource) -> Iterator[MaterializeResult | AssetCheckResult]:
+    def conversations(
+        duckdb: DuckDBResource, parquet_lake: ParquetLakeResource
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        lake = parquet_lake.get_lake()
         raw = RAW_CONVERSATIONS_KEY.path[-1]
         files = [str(lake.path(raw, key)) for key in lake.partitions(raw)]
         with locked_connection(duckdb) as con:

@@ -25,9 +25,9 @@ from dixa_assets.defs.modelled.automation import after_deps_updated
 from dixa_assets.defs.modelled.duckdb_resource import DUCKDB_POOL
 from dixa_assets.defs.modelled.keys import ERASURES_KEY, PRIVACY_GROUP, RAW_CONVERSATIONS_KEY
 from dixa_assets.defs.raw.export_assets import OWNERS, RETRY
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.erasure.database import AUDIT_TABLE
 from dixa_assets.erasure.procedure import erase, leftovers
-from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
 from dixa_assets.warehouse.database import qualified_name
 
@@ -37,7 +37,6 @@ CHECK = "no_personal_data_left"
 
 
 def build_erasures_asset(settings: Settings) -> AssetsDefinition:
-    lake = ParquetLake(settings.data_dir)
     audit_table = qualified_name(settings.duckdb_path, AUDIT_TABLE)
 
     @asset(
@@ -68,8 +67,9 @@ def build_erasures_asset(settings: Settings) -> AssetsDefinition:
         ],
     )
     def dixa_erasures(
-        context: AssetExecutionContext, duckdb: DuckDBResource
+        context: AssetExecutionContext, duckdb: DuckDBResource, parquet_lake: ParquetLakeResource
     ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        lake = parquet_lake.get_lake()
         report = erase(lake, duckdb.database, context.run.run_id)
         left = leftovers(lake, duckdb.database)
         files = sum(len(days) for days in report.raw_files_rewritten.values())

@@ -24,11 +24,11 @@ from dixa_assets.defs.metadata import column_schema, preview
 from dixa_assets.defs.raw.day_files import store_days
 from dixa_assets.defs.raw.export_assets import raw_day_asset
 from dixa_assets.defs.raw.io_manager import file_metadata
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.exports_api import Window
 from dixa_assets.ingest.activity import ingest_activity
-from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.main_api import (
     AuthenticationError,
     InsecureTransportError,
@@ -51,9 +51,7 @@ PERMANENT_ERRORS = (
 PREVIEW = ("id", "conversation_id", f"{PARTITION_COLUMN}_ts", "type", "author_id")
 
 
-def build_activity_asset(
-    partitions_def: TimeWindowPartitionsDefinition, lake_root: str
-) -> AssetsDefinition:
+def build_activity_asset(partitions_def: TimeWindowPartitionsDefinition) -> AssetsDefinition:
     schema = column_schema(ARROW_SCHEMA)
 
     @asset(
@@ -73,7 +71,9 @@ def build_activity_asset(
         ],
     )
     def dixa_activity_log(
-        context: AssetExecutionContext, dixa_main: DixaMainApiResource
+        context: AssetExecutionContext,
+        dixa_main: DixaMainApiResource,
+        parquet_lake: ParquetLakeResource,
     ) -> MaterializeResult:
         keys = context.partition_keys
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
@@ -89,7 +89,7 @@ def build_activity_asset(
             raise Failure(description=str(error), allow_retries=False) from None
         table = ingested.table
         windows = partition_windows(partitions_def, keys)
-        lake = ParquetLake(lake_root)
+        lake = parquet_lake.get_lake()
         days = store_days(lake, ASSET_NAME, table, PARTITION_COLUMN, keys, windows)
         for day, day_window in zip(days, windows, strict=True):
             until = min(day_window.end_ms, fetched_until)

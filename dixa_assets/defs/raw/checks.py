@@ -34,20 +34,17 @@ from dagster import (
 from dixa_assets.arrow.records import unknown_field_counts
 from dixa_assets.arrow.schemas import EXTRA_FIELDS, TableSpec
 from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.lake.sql import attach_lake
-from dixa_assets.settings import Settings
 from dixa_assets.warehouse.database import fetch_dicts
 
 
-def build_raw_checks(
-    settings: Settings, partitions_def: TimeWindowPartitionsDefinition
-) -> list[AssetChecksDefinition]:
+def build_raw_checks(partitions_def: TimeWindowPartitionsDefinition) -> list[AssetChecksDefinition]:
     """The checks of every raw export asset."""
-    lake = ParquetLake(settings.data_dir)
     return [
-        _raw_checks(AssetKey(export.asset_name), export.spec, lake, partitions_def)
+        _raw_checks(AssetKey(export.asset_name), export.spec, partitions_def)
         for export in RAW_EXPORTS
     ]
 
@@ -85,7 +82,6 @@ ORDER BY ALL
 def _raw_checks(
     key: AssetKey,
     spec: TableSpec,
-    lake: ParquetLake,
     partitions_def: TimeWindowPartitionsDefinition,
 ) -> AssetChecksDefinition:
     asset_name = key.path[-1]
@@ -110,7 +106,10 @@ def _raw_checks(
         specs=specs,
         description=f"Checks of the {asset_name} days written by the run.",
     )
-    def raw_checks(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+    def raw_checks(
+        context: AssetCheckExecutionContext, parquet_lake: ParquetLakeResource
+    ) -> Iterator[AssetCheckResult]:
+        lake = parquet_lake.get_lake()
         keys = _days_to_check(context, lake, asset_name)
         if not keys:
             for check in specs:

@@ -1,5 +1,5 @@
 """The raw layer: Exports API and main API data into the Parquet lake, with its checks, jobs,
-schedules, sensors and resources."""
+schedules, sensors and resources (the APIs', the ``parquet_lake`` and its IO manager)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from dixa_assets.defs.raw.export_assets import RAW_EXPORTS, RAW_GROUP, build_raw
 from dixa_assets.defs.raw.exports_resource import DixaExportsResource
 from dixa_assets.defs.raw.freshness import freshness_sensor, raw_freshness_checks
 from dixa_assets.defs.raw.io_manager import DixaLakeIOManager
+from dixa_assets.defs.raw.lake_resource import LAKE_RESOURCE, lake_resource
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
 from dixa_assets.defs.raw.reconciliation_job import build_reconciliation
 from dixa_assets.defs.raw.schedules import daily_schedule, refresh_schedule
@@ -31,11 +32,9 @@ DAILY_JOB = "dixa_daily_job"
 def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) -> Definitions:
     """Raw assets, their checks, the daily, refresh, reconciliation and dimensions jobs and
     schedules, the freshness sensor and the API and lake resources."""
-    raw_assets = [
-        build_raw_asset(export, partitions_def, settings.data_dir) for export in RAW_EXPORTS
-    ]
+    raw_assets = [build_raw_asset(export, partitions_def) for export in RAW_EXPORTS]
     freshness_checks = raw_freshness_checks(raw_assets, settings.timezone)
-    raw_assets.append(build_activity_asset(partitions_def, settings.data_dir))
+    raw_assets.append(build_activity_asset(partitions_def))
     daily_job = define_asset_job(
         DAILY_JOB,
         # With the freshness checks: each run says at once whether today is now in.
@@ -51,13 +50,12 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
         )
     reconciliation_job, reconciliation_schedule = build_reconciliation(settings, partitions_def)
     schedules.append(reconciliation_schedule)
-    dimensions, dimensions_job, dimensions_schedule = build_dimension_definitions(
-        settings.data_dir, settings.timezone
-    )
+    dimensions, dimensions_job, dimensions_schedule = build_dimension_definitions(settings.timezone)
     schedules.append(dimensions_schedule)
+    lake = lake_resource(settings.data_dir)
     return Definitions(
         assets=with_code_references([*raw_assets, *dimensions]),
-        asset_checks=[*freshness_checks, *build_raw_checks(settings, partitions_def)],
+        asset_checks=[*freshness_checks, *build_raw_checks(partitions_def)],
         jobs=[daily_job, reconciliation_job, dimensions_job],
         schedules=schedules,
         sensors=[freshness_sensor(freshness_checks)],
@@ -70,7 +68,8 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
             "dixa_main": DixaMainApiResource(
                 api_token=EnvVar("DIXA_API_TOKEN"), base_url=settings.main_api_base_url
             ),
-            "dixa_lake": DixaLakeIOManager(base_dir=settings.data_dir),
+            LAKE_RESOURCE: lake,
+            "dixa_lake": DixaLakeIOManager(parquet_lake=lake),
         },
     )
 

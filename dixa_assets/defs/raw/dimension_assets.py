@@ -30,9 +30,9 @@ from dixa_assets.defs.metadata import column_schema
 from dixa_assets.defs.raw.activity_asset import MAIN_API_POOL, PERMANENT_ERRORS
 from dixa_assets.defs.raw.export_assets import OWNERS, RETRY
 from dixa_assets.defs.raw.io_manager import file_metadata
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.main_api_resource import DixaMainApiResource
 from dixa_assets.ingest.dimensions import DIMENSIONS, HISTORY, Dimension
-from dixa_assets.lake.parquet import ParquetLake
 
 DIMENSIONS_GROUP = "dixa_dimensions"
 DIMENSIONS_JOB = "dixa_dimensions_job"
@@ -46,7 +46,7 @@ class SnapshotConfig(Config):
     )
 
 
-def build_dimension_asset(dimension: Dimension, data_dir: str) -> AssetsDefinition:
+def build_dimension_asset(dimension: Dimension) -> AssetsDefinition:
     schema = column_schema(dimension.arrow_schema)
 
     @asset(
@@ -60,12 +60,15 @@ def build_dimension_asset(dimension: Dimension, data_dir: str) -> AssetsDefiniti
         metadata={"dagster/column_schema": schema},
     )
     def snapshot(
-        context: AssetExecutionContext, config: SnapshotConfig, dixa_main: DixaMainApiResource
+        context: AssetExecutionContext,
+        config: SnapshotConfig,
+        dixa_main: DixaMainApiResource,
+        parquet_lake: ParquetLakeResource,
     ) -> MaterializeResult:
         at_ms = int(time.time() * 1000)
         if config.as_of:
             at_ms = int(datetime.fromisoformat(config.as_of).timestamp() * 1000)
-        lake = ParquetLake(data_dir)
+        lake = parquet_lake.get_lake()
         try:
             with dixa_main.open_client(context.log) as client:
                 rows = dimension.fetch(client, context.log)
@@ -98,9 +101,9 @@ def build_dimension_asset(dimension: Dimension, data_dir: str) -> AssetsDefiniti
     return snapshot
 
 
-def build_dimension_definitions(data_dir: str, timezone: str):
+def build_dimension_definitions(timezone: str):
     """The four assets, a job over them and its daily schedule (off until switched on)."""
-    assets = [build_dimension_asset(dimension, data_dir) for dimension in DIMENSIONS]
+    assets = [build_dimension_asset(dimension) for dimension in DIMENSIONS]
     job = define_asset_job(
         DIMENSIONS_JOB,
         selection=[dimension.name for dimension in DIMENSIONS],

@@ -45,10 +45,10 @@ from dixa_assets.defs.metadata import column_schema, preview
 from dixa_assets.defs.raw.day_files import DayStored, store_each
 from dixa_assets.defs.raw.exports_resource import DixaExportsResource
 from dixa_assets.defs.raw.io_manager import PARTITION_COLUMN_KEY, file_metadata
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.exports_api import PermanentError, Window
 from dixa_assets.ingest.exports import DayStream, Fetch
-from dixa_assets.lake.parquet import ParquetLake
 
 API_POOL = "dixa_exports_api"
 RAW_GROUP = "dixa_raw"
@@ -126,10 +126,10 @@ RAW_EXPORTS = (
 
 
 def build_raw_asset(
-    export: RawExport, partitions_def: TimeWindowPartitionsDefinition, lake_root: str
+    export: RawExport, partitions_def: TimeWindowPartitionsDefinition
 ) -> AssetsDefinition:
-    """The daily-partitioned asset for one export endpoint, writing to the lake at
-    ``lake_root``; the ``dixa_lake`` IO manager serves its days to downstream assets."""
+    """The daily-partitioned asset for one export endpoint, writing its days to the
+    ``parquet_lake``; the ``dixa_lake`` IO manager serves them to downstream assets."""
     schema = column_schema(export.spec.arrow_schema)
 
     @asset(
@@ -138,13 +138,15 @@ def build_raw_asset(
         **raw_day_asset(partitions_def, export.spec.partition_field, schema, API_POOL),
     )
     def raw_export(
-        context: AssetExecutionContext, dixa: DixaExportsResource
+        context: AssetExecutionContext,
+        dixa: DixaExportsResource,
+        parquet_lake: ParquetLakeResource,
     ) -> Iterator[AssetMaterialization | MaterializeResult]:
         keys = context.partition_keys
         label = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
         where = f"{export.asset_name} partition {label}"
         windows = dict(zip(keys, partition_windows(partitions_def, keys), strict=True))
-        lake = ParquetLake(lake_root)
+        lake = parquet_lake.get_lake()
         rows, duplicates = 0, 0
         try:
             with dixa.open_client(context.log) as client:

@@ -15,6 +15,7 @@ import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 from dixa_assets.arrow.daily_split import split_by_windows
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.lake.parquet import ParquetLake, PartitionMissing
 from dixa_assets.lake.root import is_local
@@ -25,13 +26,14 @@ ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
 
 
 class DixaLakeIOManager(ConfigurableIOManager):
-    """Parquet files at ``<base_dir>/<asset>/<partition key>.parquet``."""
+    """Parquet files at ``<base_dir>/<asset>/<partition key>.parquet`` of the ``parquet_lake``
+    resource."""
 
-    base_dir: str
+    parquet_lake: ParquetLakeResource
 
     @property
     def lake(self) -> ParquetLake:
-        return ParquetLake(self.base_dir)
+        return self.parquet_lake.get_lake()
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         asset = _asset_name(context)

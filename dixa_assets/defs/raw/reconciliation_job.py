@@ -25,9 +25,9 @@ from dagster import (
 
 from dixa_assets.defs.raw.export_assets import API_POOL, RETRY
 from dixa_assets.defs.raw.exports_resource import DixaExportsResource
+from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.reconciliation import ASSET, reconcile
 from dixa_assets.exports_api import PermanentError
-from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.settings import Settings
 
 RECONCILIATION_JOB = "dixa_reconciliation_job"
@@ -37,8 +37,6 @@ RECONCILIATION_SCHEDULE = "dixa_reconciliation_schedule"
 def build_reconciliation(
     settings: Settings, partitions_def: TimeWindowPartitionsDefinition
 ) -> tuple[JobDefinition, ScheduleDefinition]:
-    lake = ParquetLake(settings.data_dir)
-
     @op(
         name="reconcile_conversations",
         pool=API_POOL,
@@ -48,8 +46,9 @@ def build_reconciliation(
         "anonymizations that did not move updated_at) into the raw days of their updated_at.",
     )
     def reconcile_conversations(
-        context: OpExecutionContext, dixa: DixaExportsResource
+        context: OpExecutionContext, dixa: DixaExportsResource, parquet_lake: ParquetLakeResource
     ) -> Iterator[AssetMaterialization | Output]:
+        lake = parquet_lake.get_lake()
         try:
             with dixa.open_client(context.log) as client:
                 result = reconcile(client, lake, partitions_def)
