@@ -1,6 +1,6 @@
 """What keeps the tables current without anyone clicking.
 
-* The raw job's schedules (:mod:`..raw_schedules`) fetch the recent days and today.
+* The raw job's schedules (:mod:`dixa_assets.defs.raw.schedules`) fetch the recent days and today.
 * Declarative automation (evaluated by ``dixa_modelled_automation``, running by default):
   ``conversations`` is rebuilt once any raw conversations day has new data and no run is still
   writing one; each day of ``conversation_messages`` follows its raw messages day, waiting for

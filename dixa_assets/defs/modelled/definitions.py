@@ -19,7 +19,7 @@ from dixa_assets.defs.modelled.automation import automation_sensor
 from dixa_assets.defs.modelled.late_updates import build_late_updates_sensor
 from dixa_assets.settings import Settings
 
-# One module per table: its asset, checks and automation condition (its SQL in .sql/.activity_sql).
+# One module per table: its asset, checks and automation condition (its SQL: dixa_assets.warehouse).
 TABLES = (
     conversations,
     conversation_messages,
