@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-from dagster import BetaWarning, Definitions, SupersessionWarning
+from dagster import BetaWarning, Definitions, SupersessionWarning, multiprocess_executor
 
 from dixa_assets.defs.modelled import definitions as modelled
 from dixa_assets.defs.privacy import definitions as privacy
@@ -39,11 +39,25 @@ warnings.filterwarnings(
 
 PARTS = (raw, modelled, privacy)
 
+# Steps still run in processes of their own (so pools hold across runs), but forked from one
+# server per run that has imported the libraries and this project's modules once, instead of
+# each step starting Python and importing them again (about 1.4 s a step on 2 cores). The
+# modules preloaded read no settings, so the server cannot fail where the run worker did not;
+# each step then only builds the definitions (milliseconds).
+PRELOAD = [
+    "dagster", "pandas", "pyarrow.parquet", "duckdb", "httpx", *(part.__name__ for part in PARTS)
+]  # fmt: skip
+EXECUTOR = multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": PRELOAD}}},
+    name="dixa_multiprocess_executor",
+)
+
 
 def build_definitions(settings: Settings) -> Definitions:
     """Everything of the project for one set of settings (tests build several)."""
     partitions_def = daily_partitions(settings)
-    return Definitions.merge(*(part.build(settings, partitions_def) for part in PARTS))
+    parts = (part.build(settings, partitions_def) for part in PARTS)
+    return Definitions.merge(*parts, Definitions(executor=EXECUTOR))
 
 
 defs = build_definitions(Settings.from_env())
