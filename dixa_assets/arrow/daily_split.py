@@ -58,6 +58,9 @@ def rows_by_window(
 ) -> Iterator[tuple[int, pa.Table]]:
     """``(index in windows, its rows in their original order)`` for each window holding rows."""
     slots = partition_slots(table, column, windows)
+    if len(slots) and slots[0] == slots.min() == slots.max():
+        yield int(slots[0]), table  # one day's rows: nothing to copy
+        return
     order = np.argsort(slots, kind="stable")
     bounds = np.searchsorted(slots[order], np.arange(len(windows) + 1))
     for slot, (start, end) in enumerate(itertools.pairwise(bounds)):

@@ -43,6 +43,11 @@ class MalformedRecordError(PermanentError, ValueError):
         self.field = field
         self.index = index
         self.record_id = record_id
+        self._args = (where, field, index, record_id, problem)
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        # Raised in a worker process too (exports_api.decoding_pool): it must cross a pickle.
+        return type(self), self._args
 
 
 def records_to_table(records: Sequence[Record], spec: TableSpec, where: str) -> pa.Table:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import orjson
 
 from dixa_assets.exports_api.errors import MalformedResponse
 from dixa_assets.exports_api.windows import Window
 from dixa_assets.http_common.policy import excerpt, json_kind
+
+if TYPE_CHECKING:
+    from dixa_assets.exports_api.decoding_pool import Decoded
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -115,6 +118,20 @@ class Answer(Generic[T]):
         self.kept += len(kept)
         self.edges += edges
         self.stray_ids.extend(record.get("id") for record in strays)
+
+    def add_decoded(self, decoded: Decoded[Any], add_converted: Callable[[Any], None]) -> None:
+        """A batch decoded (and converted) elsewhere: the same checks and counts as :meth:`add`."""
+        if decoded.not_an_object is not None:
+            bad = decoded.not_an_object
+            raise MalformedResponse(
+                f"{self._where}: element {self.seen + bad.index} of the array is a JSON "
+                f"{bad.kind}, not an object: {bad.excerpt}"
+            )
+        self.seen += decoded.elements
+        add_converted(decoded.converted)
+        self.kept += decoded.kept
+        self.edges += decoded.edges
+        self.stray_ids.extend(decoded.stray_ids)
 
     def piece(self, window: Window | None, served_at_ms: int) -> Piece[T]:
         return Piece(window, self._sink.finish(), self.edges, self.stray_ids, served_at_ms)

@@ -21,6 +21,7 @@ import httpx
 import orjson
 
 from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, batches, collect
+from dixa_assets.exports_api.decoding_pool import BatchesInFlight, Decoded, DecodingPool
 from dixa_assets.exports_api.errors import RetriesExhausted, WindowTooBig
 from dixa_assets.exports_api.failures import (
     Retry,
@@ -31,7 +32,7 @@ from dixa_assets.exports_api.failures import (
     unreachable,
 )
 from dixa_assets.exports_api.in_order import Halve, fetch_in_order
-from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray
+from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray, Unchecked
 from dixa_assets.exports_api.metrics import CallMetrics
 from dixa_assets.exports_api.queries import (
     HOUR_MS,
@@ -83,6 +84,8 @@ class ExportsClient(RetryBookkeeping):
         max_concurrency: requests in flight at once within this client.
         max_window_days: the API's limit on one query's span.
         allow_insecure_http: permit ``http://`` to a host other than loopback.
+        decode_processes: worker processes decoding big answers (default: the cores, at most
+            4; 0 decodes everything in the requesting thread). See :mod:`.decoding_pool`.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class ExportsClient(RetryBookkeeping):
         max_concurrency: int = 2,
         max_window_days: int = MAX_WINDOW_DAYS,
         allow_insecure_http: bool = False,
+        decode_processes: int | None = None,
         logger: logging.Logger | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -125,6 +129,7 @@ class ExportsClient(RetryBookkeeping):
         self._max_concurrency = max_concurrency
         self._piece_limit_ms = limit_ms(max_window_days)
         self._answered = False  # the API has sent at least one HTTP response to this client
+        self._decoding = DecodingPool(decode_processes)
 
     def __enter__(self) -> ExportsClient:
         return self
@@ -133,7 +138,10 @@ class ExportsClient(RetryBookkeeping):
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        try:
+            self._http.close()
+        finally:
+            self._decoding.close()
 
     def conversation_pieces(
         self,
@@ -273,12 +281,7 @@ class ExportsClient(RetryBookkeeping):
                     return refused(response, body, where, self._base_url)
                 answer = Answer[T](query.filters, sink, where)
                 served = served_at_ms(response.headers.get("Date"), asked)
-                for data in response.iter_bytes():
-                    size += len(data)
-                    for batch in decoder.feed(data):
-                        answer.add(batch)
-                for batch in decoder.close():
-                    answer.add(batch)
+                self._read_answer(response, decoder, answer, sink, query)
         except httpx.TransportError as exc:  # nothing answered, timeouts, drops before or mid-body
             outcome = type(exc).__name__
             return transport_failure(exc, mid_body=status == 200)
@@ -287,7 +290,55 @@ class ExportsClient(RetryBookkeeping):
         except NotAnArray as exc:
             raise not_an_array(exc.value, where) from None
         finally:
-            self._record(waited, started, size, outcome)
+            self._record(waited, started, size or decoder.received, outcome)
         with self._lock:
             self.metrics.count_records(answer.kept, answer.edges, len(answer.stray_ids))
         return answer.piece(query.window, served)
+
+    def _read_answer(
+        self,
+        response: httpx.Response,
+        decoder: ArrayDecoder,
+        answer: Answer[T],
+        sink: Sink[T],
+        query: Query,
+    ) -> None:
+        """Decode the body into ``answer`` as it arrives.
+
+        Once a body proves big, and if the sink can convert elsewhere, its remaining batches are
+        decoded by the worker processes (see :mod:`.decoding_pool`), in order all the same.
+        """
+        convert = getattr(sink, "convert", None)
+        parallel = convert is not None and self._decoding.enabled
+        expected = int(response.headers.get("Content-Length") or 0)
+        in_flight: BatchesInFlight[Any] | None = None
+        try:
+            for data in response.iter_bytes():
+                big = max(expected, decoder.received) >= self._decoding.from_bytes
+                if in_flight is None and parallel and big:
+                    in_flight = BatchesInFlight(self._decoding, query.filters, convert)
+                if in_flight is None:
+                    for batch in decoder.feed(data):
+                        answer.add(batch)
+                else:
+                    for decoded in _pushed(in_flight, decoder.feed_unchecked(data)):
+                        answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
+            if in_flight is None:
+                for batch in decoder.close():
+                    answer.add(batch)
+            else:
+                for decoded in _pushed(in_flight, decoder.close_unchecked(), finish=True):
+                    answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
+        finally:
+            if in_flight is not None:
+                in_flight.cancel()
+
+
+def _pushed(
+    in_flight: BatchesInFlight[Any], cut: Iterator[Unchecked], *, finish: bool = False
+) -> Iterator[Decoded[Any]]:
+    """The results due after submitting the ``cut`` batches (every one left, when ``finish``)."""
+    for batch in cut:
+        yield from in_flight.push(batch)
+    if finish:
+        yield from in_flight.finish()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ HEAD_BYTES = 200
 MAX_CUT_TRIES = 16
 _CUT = re.compile(rb"\}\s*,\s*\{")
 _WHITESPACE = b" \t\r\n"
+# An object's opening up to the first byte of its first value: '{"id":1', '{"id":"'.
+_ELEMENT_START = re.compile(rb'\{\s*"[^"\\]*"\s*:\s*[-0-9"\[{tfn]')
 
 
 class NotAnArray(ValueError):
@@ -31,6 +34,31 @@ class NotAnArray(ValueError):
     def __init__(self, value: Any) -> None:
         super().__init__("the body is not a JSON array")
         self.value = value
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """A batch of the array's bytes cut where an element probably ends, not yet decoded.
+
+    ``elements`` are the bytes between the array's brackets (or the previous cut's separator);
+    ``separator`` the bytes after them, up to the next batch (``,`` and whitespace), kept so that
+    joining two batches gives back exactly the bytes of the body. The ``last`` batch ends the body.
+    """
+
+    elements: bytes
+    separator: bytes
+    last: bool = False
+
+    def as_array(self) -> bytes:
+        return b"[" + self.elements + b"]"
+
+    def join(self, following: Unchecked) -> Unchecked:
+        """This batch and the next one as one (a cut fell inside an element)."""
+        return Unchecked(
+            self.elements + self.separator + following.elements,
+            following.separator,
+            following.last,
+        )
 
 
 class ArrayDecoder:
@@ -46,8 +74,59 @@ class ArrayDecoder:
         self._started = False  # the opening bracket has been consumed
         self._not_array = False  # the body does not start with "[": decode it whole at the end
         self.head = b""  # the body's first bytes, to show in an error message
+        self.received = 0  # bytes fed so far
+        self._cut_before: re.Pattern[bytes] | None = None  # see _likely_cut
 
     def feed(self, data: bytes) -> Iterator[list[Any]]:
+        self._take(data)
+        while self._started and len(self._buffer) >= self._batch_bytes:
+            batch = self._cut_batch()
+            if batch is None:
+                return
+            yield batch
+
+    def feed_unchecked(self, data: bytes) -> Iterator[Unchecked]:
+        """Like :meth:`feed`, but batches are cut without decoding them (for decoding elsewhere).
+
+        A cut may then fall inside a string or a nested array: decoding the batch fails, and the
+        batch must be joined with the next one (:meth:`Unchecked.join` restores the exact bytes).
+        The decoder may switch from :meth:`feed` to this at any time, never back.
+        """
+        self._take(data)
+        while self._started and len(self._buffer) >= self._batch_bytes:
+            cut = self._likely_cut().search(self._buffer, self._batch_bytes)
+            if cut is None:
+                return
+            end, rest = cut.start() + 1, cut.end()
+            yield Unchecked(bytes(self._buffer[:end]), bytes(self._buffer[end:rest]))
+            del self._buffer[:rest]
+
+    def _likely_cut(self) -> re.Pattern[bytes]:
+        """A separator followed by an element that starts as the buffer's first one does.
+
+        Elements of an export all start with the same key and kind of value, nested objects
+        (tags, custom fields) mostly not: cutting there seldom falls inside an element.
+        """
+        if self._cut_before is None:
+            start = _ELEMENT_START.match(self._buffer)
+            element = rb"\{"
+            if start:
+                opening, value = start.group(0)[:-1], start.group(0)[-1:]
+                kind = rb"[-0-9]" if value in b"-0123456789" else re.escape(value)
+                element = re.escape(opening) + kind
+            self._cut_before = re.compile(rb"\}\s*,\s*(?=" + element + rb")")
+        return self._cut_before
+
+    def close_unchecked(self) -> Iterator[Unchecked]:
+        """The last batch, undecoded; raises as :meth:`close` if the body never was an array."""
+        if self._not_array or not self._started:
+            yield from self.close()
+            return
+        body, self._buffer = bytes(self._buffer), bytearray()
+        yield Unchecked(body.rstrip(_WHITESPACE).removesuffix(b"]"), b"", last=True)
+
+    def _take(self, data: bytes) -> None:
+        self.received += len(data)
         if len(self.head) < HEAD_BYTES:
             self.head += data[: HEAD_BYTES - len(self.head)]
         self._buffer += data
@@ -60,11 +139,6 @@ class ArrayDecoder:
                 return
             self._buffer = bytearray(stripped[1:])
             self._started = True
-        while self._started and len(self._buffer) >= self._batch_bytes:
-            batch = self._cut_batch()
-            if batch is None:
-                return
-            yield batch
 
     def close(self) -> Iterator[list[Any]]:
         """The last batch; raises if the body was not a complete JSON array."""

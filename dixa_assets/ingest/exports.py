@@ -116,8 +116,8 @@ class DayStream:
             self.edge_records += piece.edge_records
             self.stray_records += len(piece.stray_ids)
             self.unknown_fields.update(piece.content.unknown_fields)
-            for key, path in piece.content.files.items():
-                files[key].append(path)
+            for key, paths in piece.content.files.items():
+                files[key].extend(paths)
             done = next_day
             while done < len(self._days) and self._days[done][1].end_ms <= piece.window.end_ms:
                 done += 1

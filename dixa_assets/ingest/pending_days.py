@@ -1,24 +1,25 @@
 """Rows on their way to the lake: written per day to hidden files as a response is decoded.
 
 An export answer can hold millions of records. Rather than hold a window's table, each attempt
-of a request writes every decoded batch's rows, split by day, to a temporary Parquet file per day
-(:class:`DayWriters`, the client's sink). A failed attempt deletes its files; a complete one
-hands them over. Once every request covering a day has arrived, the day's files (one per request
-that touched it) are read back as one table, the only time a day is in memory whole
+of a request writes every decoded batch's rows, split by day, to temporary files, one per batch and
+day (:class:`DayWriters`, the client's sink). A failed attempt deletes its files; a complete one
+hands them over. Once every request covering a day has arrived, the day's files are read back as
+one table, the only time a day is in memory whole
 (:class:`PendingDay`), and stored (:mod:`.day_files`). Memory thus holds a batch per request in
 flight and a few days being stored, however many records the window has.
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from dixa_assets.arrow.daily_split import rows_by_window
 from dixa_assets.arrow.duplicates import latest_per_id
@@ -26,63 +27,82 @@ from dixa_assets.arrow.records import records_to_table, unknown_field_counts
 from dixa_assets.arrow.schemas import EXTRA_FIELDS, TableSpec
 from dixa_assets.exports_api import Record, Window
 
-# Read back once, soon: cheap to write matters more than small.
-TEMP_COMPRESSION = "lz4"
-
 
 @dataclass(frozen=True)
 class Spilled:
-    """What one complete answer left: a file per day it had rows for, and its unknown fields."""
+    """What one complete answer left: its files per day it had rows for, its unknown fields."""
 
-    files: dict[str, Path]
+    files: dict[str, list[Path]]
     unknown_fields: Counter[str]
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one batch left: a file per day it had rows for, and the fields the reference lacks."""
+
+    files: dict[str, Path]
+    unknown_fields: dict[str, int]
+
+
+def write_batch(
+    records: list[Record],
+    spec: TableSpec,
+    where: str,
+    days: Sequence[tuple[str, Window]],
+    folder: Path,
+) -> Written:
+    """One batch's records as rows of ``spec``, in a hidden file per day they belong to.
+
+    Runs where the batch was decoded: in the requesting thread or in a worker process
+    (``exports_api.decoding_pool``), which then sends back only the paths. The files are Arrow
+    IPC, uncompressed: written once and read once, soon, memory-mapped (Parquet's encoding
+    cost more than everything else the requesting process did).
+    """
+    table = records_to_table(records, spec, where)
+    files = {}
+    windows = [window for _, window in days]
+    for slot, rows in rows_by_window(table, spec.partition_field, windows):
+        key = days[slot][0]
+        path = folder / f".{key}.{uuid.uuid4().hex}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, spec.arrow_schema) as out:
+            out.write_table(rows)
+        files[key] = path
+    return Written(files, unknown_field_counts(table, EXTRA_FIELDS))
+
+
 class DayWriters:
-    """One attempt's rows into a hidden Parquet file per day of ``days``, batch by batch."""
+    """One attempt's rows, batch by batch, into hidden files per day of ``days``.
+
+    The attempt writes into a folder of its own, so that discarding it removes whatever its
+    batches wrote, in this process or another.
+    """
 
     def __init__(
         self, folder: Path, spec: TableSpec, days: Sequence[tuple[str, Window]], where: str
     ) -> None:
-        self._folder = folder
-        self._spec = spec
-        self._keys = [key for key, _ in days]
-        self._windows = [window for _, window in days]
-        self._where = where
-        self._writers: dict[str, pq.ParquetWriter] = {}
-        self._files: dict[str, Path] = {}
+        self._folder = folder / f"attempt-{uuid.uuid4().hex}"
+        self._folder.mkdir()
+        # Picklable, so that the client may run it in a worker process (exports_api.decoding_pool).
+        self.convert = partial(
+            write_batch, spec=spec, where=where, days=tuple(days), folder=self._folder
+        )
+        self._files: defaultdict[str, list[Path]] = defaultdict(list)
         self._unknown: Counter[str] = Counter()
 
     def add(self, records: list[Record]) -> None:
-        table = records_to_table(records, self._spec, self._where)
-        self._unknown.update(unknown_field_counts(table, EXTRA_FIELDS))
-        for slot, rows in rows_by_window(table, self._spec.partition_field, self._windows):
-            self._writer(self._keys[slot]).write_table(rows)
+        self.add_converted(self.convert(records))
+
+    def add_converted(self, written: Written) -> None:
+        """A batch's files, written here or in a worker process, in the body's order."""
+        self._unknown.update(written.unknown_fields)
+        for key, path in written.files.items():
+            self._files[key].append(path)
 
     def finish(self) -> Spilled:
-        self._close()
         return Spilled(dict(self._files), self._unknown)
 
     def discard(self) -> None:
-        try:
-            self._close()
-        finally:
-            for path in self._files.values():
-                path.unlink(missing_ok=True)
-
-    def _writer(self, key: str) -> pq.ParquetWriter:
-        writer = self._writers.get(key)
-        if writer is None:
-            path = self._folder / f".{key}.{uuid.uuid4().hex}.parquet"
-            self._files[key] = path
-            writer = pq.ParquetWriter(path, self._spec.arrow_schema, compression=TEMP_COMPRESSION)
-            self._writers[key] = writer
-        return writer
-
-    def _close(self) -> None:
-        writers, self._writers = self._writers, {}
-        for writer in writers.values():
-            writer.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 class PendingDay:
@@ -98,7 +118,7 @@ class PendingDay:
     def read(self) -> pa.Table:
         """The day's rows from all its files, the newest version of each id; deletes the files."""
         tables = [self._spec.arrow_schema.empty_table()]
-        tables += [pq.read_table(path, schema=self._spec.arrow_schema) for path in self._files]
+        tables += [pa.ipc.open_file(pa.memory_map(str(path))).read_all() for path in self._files]
         for path in self._files:
             path.unlink(missing_ok=True)
         table, self.duplicates_dropped = latest_per_id(

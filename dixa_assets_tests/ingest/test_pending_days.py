@@ -13,7 +13,7 @@ from dixa_assets.arrow.schemas import MESSAGES
 from dixa_assets.defs.metadata import PREVIEW_ROWS
 from dixa_assets.defs.raw.day_files import store_day
 from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
-from dixa_assets.exports_api import ExportsClient, Window, json_stream
+from dixa_assets.exports_api import ExportsClient, Window, decoding_pool, json_stream
 from dixa_assets.ingest.exports import DayStream
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.simulator import Gateway
@@ -30,13 +30,21 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(json_stream, "DEFAULT_BATCH_BYTES", 2048)
 
 
+@pytest.fixture(params=["in the thread", "in worker processes"])
+def decoding(request, monkeypatch):
+    """Decode every answer in the requesting thread, or (big or not) in worker processes."""
+    if request.param == "in worker processes":
+        monkeypatch.setattr(decoding_pool, "PARALLEL_FROM_BYTES", 0)
+    return request.param
+
+
 def stream(simulator, scratch) -> tuple[ExportsClient, DayStream]:
     client = ExportsClient(TOKEN, simulator.url, requests_per_minute=None, backoff_s=0.01)
     return client, DayStream(client, MESSAGES, FETCH_MESSAGES, DAYS, "test", scratch)
 
 
 def test_bodies_dropped_mid_way_leave_no_rows_and_halves_combine_exactly(
-    simulator, small_batches, tmp_path
+    simulator, small_batches, decoding, tmp_path
 ):
     # The 7-day answer holds > 300 messages: it is dropped half-way, twice, then halved,
     # down to pieces the gateway lets through; pieces end mid-day, so days span two of them.
@@ -50,7 +58,7 @@ def test_bodies_dropped_mid_way_leave_no_rows_and_halves_combine_exactly(
                     ids = day.read().column("id").to_pylist()
                     stored[day.key] = (ids, day.duplicates_dropped)
                 if len(stored) == len(DAYS):  # read, still iterating: failed attempts' files?
-                    assert not any(tmp_path.rglob("*.parquet")), "a failed attempt left files"
+                    assert not any(tmp_path.rglob(".*.arrow")), "a failed attempt left files"
             assert client.metrics.window_splits > 0
     finally:
         simulator.gateway = None
@@ -69,7 +77,7 @@ def test_a_run_that_stops_midway_leaves_no_temporary_file(simulator, small_batch
     client, days = stream(simulator, tmp_path)
     with client, pytest.raises(RuntimeError, match="stored nothing"):
         for _ in days:
-            assert any(tmp_path.rglob("*.parquet"))  # the next days' rows are waiting on disk
+            assert any(tmp_path.rglob(".*.arrow"))  # the next days' rows are waiting on disk
             raise RuntimeError("stored nothing")
     assert list(tmp_path.iterdir()) == []
 

@@ -1,0 +1,174 @@
+"""Batches of a big answer decoded and converted in worker processes, every core at once.
+
+Decoding JSON into Python objects and converting them to Arrow hold the GIL, so one process
+does it on one core while the others wait. For a body of tens of megabytes and more, the client
+cuts the array into batches without decoding them (:meth:`.ArrayDecoder.feed_unchecked`) and hands
+each to a pool of worker processes, which decode it, check its elements, keep those inside the
+window and convert them with the sink's ``convert``; only the compact result (an Arrow table)
+comes back. Results are taken in order. A cut that fell inside a string or a nested array makes
+its batch (and the next) undecodable: that batch is joined with the next and decoded again, so the
+outcome is exactly that of decoding the body in one piece.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import orjson
+
+from dixa_assets.exports_api.answer import Record, Sink, keep_inside
+from dixa_assets.exports_api.json_stream import Unchecked
+from dixa_assets.exports_api.windows import Window
+from dixa_assets.http_common.policy import excerpt, json_kind
+
+C = TypeVar("C")
+# Bodies smaller than this are decoded in the requesting thread: starting workers costs more.
+PARALLEL_FROM_BYTES = 32 * 1024 * 1024
+
+
+class ConvertingSink(Sink[Any], Protocol[C]):
+    """A sink whose conversion can run in another process.
+
+    ``convert`` must be picklable (a module-level function, or a ``functools.partial`` of one);
+    ``add_converted`` takes its result in this process, in the body's order.
+    """
+
+    convert: Callable[[list[Record]], C]
+
+    def add_converted(self, converted: C) -> None: ...
+
+
+@dataclass(frozen=True)
+class NotAnObject:
+    """An element of the array that is not a JSON object: its index in the batch, and a glimpse."""
+
+    index: int
+    kind: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[C]):
+    """One batch, decoded, checked, filtered to its window and converted."""
+
+    elements: int
+    edges: int
+    stray_ids: list[Any]
+    kept: int
+    converted: C | None
+    not_an_object: NotAnObject | None = None
+
+
+def decode_batch(
+    elements: bytes, filters: Mapping[str, Window], convert: Callable[[list[Record]], C]
+) -> Decoded[C] | None:
+    """A batch's bytes (the elements of a JSON array, without brackets) decoded and converted;
+    ``None`` if they are not valid JSON.
+
+    Runs in a worker process: what it returns is pickled back, so it returns what went wrong
+    with the elements rather than raising (the caller knows where the batch sits in the body).
+    """
+    try:
+        items = orjson.loads(b"[" + elements + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            glimpse = excerpt(orjson.dumps(item))
+            return Decoded(len(items), 0, [], 0, None, NotAnObject(index, json_kind(item), glimpse))
+    kept, edges, strays = keep_inside(items, filters)
+    stray_ids = [record.get("id") for record in strays]
+    return Decoded(len(items), edges, stray_ids, len(kept), convert(kept))
+
+
+class DecodingPool:
+    """Worker processes for :func:`decode_batch`, started on first use and kept until closed.
+
+    ``forkserver`` starts them: forking this (threaded) process directly is unsafe, and a fresh
+    interpreter per worker would import pyarrow again each time.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes if processes is not None else min(os.cpu_count() or 1, 4)
+        self.from_bytes = PARALLEL_FROM_BYTES  # read now: tests make it small
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.processes > 0
+
+    def submit(
+        self, unchecked: Unchecked, filters: Mapping[str, Window], convert: Callable[..., C]
+    ) -> Future[Decoded[C] | None]:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            module = getattr(getattr(convert, "func", convert), "__module__", None)
+            context.set_forkserver_preload([__name__, *([module] if module else [])])
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+        return self._pool.submit(decode_batch, unchecked.elements, filters, convert)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class BatchesInFlight(Generic[C]):
+    """The batches of one answer submitted to a :class:`DecodingPool`, results taken in order.
+
+    A few batches per worker are in flight at once, which bounds memory; each batch's bytes are kept
+    until its result is in, in case it must be joined with the next.
+    """
+
+    def __init__(
+        self,
+        pool: DecodingPool,
+        filters: Mapping[str, Window],
+        convert: Callable[[list[Record]], C],
+    ) -> None:
+        self._pool = pool
+        self._filters = filters
+        self._convert = convert
+        self._queue: deque[tuple[Unchecked, Future[Decoded[C] | None]]] = deque()
+        self._carry: Unchecked | None = None  # an undecodable batch, to join with the next
+        self._depth = 2 * pool.processes
+
+    def push(self, unchecked: Unchecked) -> Iterator[Decoded[C]]:
+        """Submit a batch; yields the results that are due (oldest first)."""
+        self._queue.append((unchecked, self._pool.submit(unchecked, self._filters, self._convert)))
+        while len(self._queue) > self._depth:
+            yield from self._take()
+
+    def finish(self) -> Iterator[Decoded[C]]:
+        """Every remaining result; raises ``orjson.JSONDecodeError`` if the body is not JSON."""
+        while self._queue:
+            yield from self._take()
+        if self._carry is not None:
+            orjson.loads(self._carry.as_array())  # raises: the body itself is broken
+            raise AssertionError("unreachable: a batch that failed to decode decoded")
+
+    def cancel(self) -> None:
+        """Drop what has not started; wait for what has, so that it writes nothing afterwards
+        (the sink deletes what the attempt wrote once this returns)."""
+        futures = [future for _, future in self._queue]
+        self._queue.clear()
+        running = [future for future in futures if not future.cancel()]
+        wait(running)
+
+    def _take(self) -> Iterator[Decoded[C]]:
+        unchecked, future = self._queue.popleft()
+        decoded = future.result()
+        if self._carry is not None:
+            # The previous batch was cut inside an element, so this one starts inside it too.
+            unchecked, self._carry = self._carry.join(unchecked), None
+            decoded = decode_batch(unchecked.elements, self._filters, self._convert)
+        if decoded is None:
+            self._carry = unchecked
+            return
+        yield decoded
