@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-from dagster import BetaWarning, Definitions, SupersessionWarning, multiprocess_executor
+from dagster import BetaWarning, Definitions, SupersessionWarning, in_process_executor
 
 from dixa_assets.defs.modelled import definitions as modelled
 from dixa_assets.defs.privacy import definitions as privacy
@@ -39,18 +39,13 @@ warnings.filterwarnings(
 
 PARTS = (raw, modelled, privacy)
 
-# Steps still run in processes of their own (so pools hold across runs), but forked from one
-# server per run that has imported the libraries and this project's modules once, instead of
-# each step starting Python and importing them again (about 1.4 s a step on 2 cores). The
-# modules preloaded read no settings, so the server cannot fail where the run worker did not;
-# each step then only builds the definitions (milliseconds).
-PRELOAD = [
-    "dagster", "pandas", "pyarrow.parquet", "duckdb", "httpx", *(part.__name__ for part in PARTS)
-]  # fmt: skip
-EXECUTOR = multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": PRELOAD}}},
-    name="dixa_multiprocess_executor",
-)
+# Every step runs in the run's own process. Steps in subprocesses bought little parallelism here:
+# the API steps share one pool slot, the DuckDB writers another, and a big answer is decoded by
+# worker processes on every core anyway (exports_api.decoding_pool). They cost a Python start and
+# every import per step (about 1.4 s, then 0.6 s for each check step), which was a third of a
+# one-asset run. Dagster's in-process executor still takes pool slots from the instance, so
+# concurrent runs wait for each other's API and DuckDB steps ("Step blocked by limit for pool").
+EXECUTOR = in_process_executor
 
 
 def build_definitions(settings: Settings) -> Definitions:

@@ -18,8 +18,6 @@ from dixa_assets.exports_api.json_stream import ArrayDecoder
 from dixa_assets_tests.exports_api.test_json_stream import objects
 
 
-
-
 @pytest.fixture(scope="module")
 def pool():
     decoding = DecodingPool(2)
