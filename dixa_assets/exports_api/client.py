@@ -321,7 +321,9 @@ class ExportsClient(RetryBookkeeping):
                     for batch in decoder.feed(data):
                         answer.add(batch)
                 else:
-                    for decoded in _pushed(in_flight, decoder.feed_unchecked(data)):
+                    for decoded in _pushed(
+                        in_flight, decoder.feed_unchecked(data, self._decoding.batch_bytes)
+                    ):
                         answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
             if in_flight is None:
                 for batch in decoder.close():

@@ -17,6 +17,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -30,6 +31,8 @@ from dixa_assets.http_common.policy import excerpt, json_kind
 C = TypeVar("C")
 # Bodies smaller than this are decoded in the requesting thread: starting workers costs more.
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
+# A batch for a worker: its decoded objects (several times its bytes) are a worker's peak memory.
+PARALLEL_BATCH_BYTES = 2 * 1024 * 1024
 
 
 class ConvertingSink(Sink[Any], Protocol[C]):
@@ -97,7 +100,9 @@ class DecodingPool:
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes if processes is not None else min(os.cpu_count() or 1, 4)
         self.from_bytes = PARALLEL_FROM_BYTES  # read now: tests make it small
+        self.batch_bytes = PARALLEL_BATCH_BYTES
         self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
 
     @property
     def enabled(self) -> bool:
@@ -106,12 +111,28 @@ class DecodingPool:
     def submit(
         self, unchecked: Unchecked, filters: Mapping[str, Window], convert: Callable[..., C]
     ) -> Future[Decoded[C] | None]:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            module = getattr(getattr(convert, "func", convert), "__module__", None)
-            context.set_forkserver_preload([__name__, *([module] if module else [])])
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
-        return self._pool.submit(decode_batch, unchecked.elements, filters, convert)
+        """The batch's result to come; computed here at once if the workers are gone."""
+        if not self._broken:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                module = getattr(getattr(convert, "func", convert), "__module__", None)
+                context.set_forkserver_preload([__name__, *([module] if module else [])])
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+            try:
+                return self._pool.submit(decode_batch, unchecked.elements, filters, convert)
+            except BrokenProcessPool:
+                self.broken()
+        done: Future[Decoded[C] | None] = Future()
+        done.set_result(decode_batch(unchecked.elements, filters, convert))
+        return done
+
+    def broken(self) -> None:
+        """A worker died (killed for memory, say): decode here from now on; nothing is lost,
+        as every batch in flight is decoded again from the bytes kept for it."""
+        self._broken = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -163,7 +184,11 @@ class BatchesInFlight(Generic[C]):
 
     def _take(self) -> Iterator[Decoded[C]]:
         unchecked, future = self._queue.popleft()
-        decoded = future.result()
+        try:
+            decoded = future.result()
+        except BrokenProcessPool:
+            self._pool.broken()
+            decoded = decode_batch(unchecked.elements, self._filters, self._convert)
         if self._carry is not None:
             # The previous batch was cut inside an element, so this one starts inside it too.
             unchecked, self._carry = self._carry.join(unchecked), None

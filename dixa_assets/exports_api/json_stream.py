@@ -85,16 +85,18 @@ class ArrayDecoder:
                 return
             yield batch
 
-    def feed_unchecked(self, data: bytes) -> Iterator[Unchecked]:
+    def feed_unchecked(self, data: bytes, batch_bytes: int | None = None) -> Iterator[Unchecked]:
         """Like :meth:`feed`, but batches are cut without decoding them (for decoding elsewhere).
 
         A cut may then fall inside a string or a nested array: decoding the batch fails, and the
         batch must be joined with the next one (:meth:`Unchecked.join` restores the exact bytes).
-        The decoder may switch from :meth:`feed` to this at any time, never back.
+        The decoder may switch from :meth:`feed` to this at any time, never back. ``batch_bytes``
+        overrides the decoder's size (smaller batches keep each worker process small).
         """
+        size = batch_bytes or self._batch_bytes
         self._take(data)
-        while self._started and len(self._buffer) >= self._batch_bytes:
-            cut = self._likely_cut().search(self._buffer, self._batch_bytes)
+        while self._started and len(self._buffer) >= size:
+            cut = self._likely_cut().search(self._buffer, size)
             if cut is None:
                 return
             end, rest = cut.start() + 1, cut.end()

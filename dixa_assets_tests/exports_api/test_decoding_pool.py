@@ -3,6 +3,8 @@ body in one piece, whatever cuts fell inside strings or nested arrays, and the s
 
 from __future__ import annotations
 
+import functools
+import os
 import pickle
 
 import orjson
@@ -113,3 +115,24 @@ def test_records_outside_the_window_are_counted_not_kept(pool):
 
 def _messages_table(records):
     return records_to_table(records, MESSAGES, "test day")
+
+
+def test_a_worker_that_dies_loses_nothing(tmp_path):
+    # The first batch's worker exits as if killed for memory; every batch still comes back,
+    # in order, decoded in this process from the bytes kept for it.
+    items = [{"id": n, "text": "x" * 40} for n in range(300)]
+    pool = DecodingPool(2)
+    try:
+        convert = functools.partial(_die_once, marker=tmp_path / "died")
+        batches = decode_in_pool(pool, orjson.dumps(items), 1000, 500, convert)
+    finally:
+        pool.close()
+    assert (tmp_path / "died").exists()
+    assert [item for batch in batches for item in batch] == items
+
+
+def _die_once(records, marker):
+    if not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return records
