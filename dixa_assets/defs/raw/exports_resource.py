@@ -27,6 +27,12 @@ class DixaExportsResource(DixaApiResource):
     backoff_seconds: float = Field(
         default=2.0, description="First backoff step when the server gives no Retry-After."
     )
+    decode_processes: int | None = Field(
+        default=None,
+        description="Worker processes decoding an answer over 32 MB, on every core at once "
+        "(about 130 MB each). Default: the cores, at most 4; 0 decodes in the step's process.",
+        ge=0,
+    )
 
     def open_client(self, logger: logging.Logger | None = None) -> ExportsClient:
         """A new client; use it as a context manager so its connections are closed."""
@@ -36,5 +42,6 @@ class DixaExportsResource(DixaApiResource):
             timeout_s=self.timeout_seconds,
             requests_per_minute=self.requests_per_minute or None,
             max_concurrency=self.max_concurrent_requests,
+            decode_processes=self.decode_processes,
             **self.client_options(logger),
         )

@@ -1,5 +1,7 @@
 """Both API resources hand the settings of their shared base to their clients."""
 
+import os
+
 import pytest
 
 from dixa_assets.defs.raw.exports_resource import DixaExportsResource
@@ -31,3 +33,10 @@ def test_the_shared_settings_reach_both_clients():
 def test_plain_http_to_another_host_stays_refused_by_default(resource):
     with pytest.raises((ExportsInsecure, MainInsecure), match="clear text"):
         resource(api_token="token", base_url="http://api.example.com").open_client()
+
+
+def test_the_decoding_processes_reach_the_exports_client():
+    with DixaExportsResource(**SHARED, decode_processes=0).open_client() as exports:
+        assert not exports._decoding.enabled  # big answers decoded in the step's own process
+    with DixaExportsResource(**SHARED).open_client() as exports:
+        assert exports._decoding.processes == min(os.cpu_count() or 1, 4)
