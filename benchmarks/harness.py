@@ -47,10 +47,17 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Measured:
-    """A finished subprocess: wall seconds, peak RSS (MiB) and its last stdout line as JSON."""
+    """A finished subprocess: wall seconds, peak memory (MiB) and its last stdout line as JSON.
+
+    ``peak_rss_mb`` is the largest single process's peak RSS (``ru_maxrss``); ``peak_tree_mb``
+    the largest sum, sampled every 50 ms, of the proportional set size (PSS) of the command and
+    every process it started, so memory held by worker processes counts and pages they share
+    count once.
+    """
 
     seconds: float
     peak_rss_mb: float
+    peak_tree_mb: float
     result: dict[str, Any]
 
 
@@ -61,16 +68,56 @@ class BenchmarkError(RuntimeError):
 # Linux starts a child's ``ru_maxrss`` at the high-water mark of the process it was forked from
 # (``exec`` folds the old address space's peak in), so measured commands are started by this
 # small launcher, not by the benchmark itself, whose own RSS would otherwise be every child's
-# floor. The launcher's few MiB are the floor instead; it writes the peak (KiB) to argv[1].
+# floor. It makes itself the subreaper of the command's tree, so processes orphaned on the way
+# (a forkserver and its workers) are reaped by it and their peaks counted; it samples the tree's
+# PSS meanwhile, and writes "<largest ru_maxrss KiB> <largest tree PSS KiB>" to argv[1].
 _LAUNCHER = """
-import os, sys
+import ctypes, os, sys, threading, time
 report, argv = sys.argv[1], sys.argv[2:]
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+me, peak_tree, done = os.getpid(), [0], threading.Event()
+def tree_pss():
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    total, todo = 0, list(children.get(me, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += next(int(l.split()[1]) for l in rollup if l.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+def sample():
+    while not done.is_set():
+        peak_tree[0] = max(peak_tree[0], tree_pss())
+        done.wait(0.05)
 pid = os.fork()
 if pid == 0:
     os.execv(argv[0], argv)
-_, status, usage = os.wait4(pid, 0)
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+peak, status = 0, 0
+while True:
+    try:
+        reaped, code, usage = os.wait4(-1, 0)
+    except ChildProcessError:
+        break
+    peak = max(peak, usage.ru_maxrss)
+    if reaped == pid:
+        status = code
+done.set()
+sampler.join()
 with open(report, "w") as sink:
-    sink.write(str(usage.ru_maxrss))
+    sink.write(f"{peak} {peak_tree[0]}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -97,7 +144,8 @@ def run_measured(
         tail = err.read_text()[-3000:]
         raise BenchmarkError(f"{command[0]} ... exited {returncode}:\n{tail}")
     result = json.loads(lines[-1]) if json_line else {}
-    return Measured(seconds, round(int(peak.read_text()) / 1024, 1), result)
+    largest, tree = (int(kib) / 1024 for kib in peak.read_text().split())
+    return Measured(seconds, round(largest, 1), round(tree, 1), result)
 
 
 @dataclass(frozen=True)
@@ -259,11 +307,14 @@ def run_timeline(home: Path) -> RunTimeline:
     return RunTimeline(round(run_seconds, 2), steps)
 
 
-def materialize_cli(setup: DagsterSetup, partitions: str, log: Path) -> Measured:
-    """``dagster asset materialize`` of both raw assets; ``partitions`` is the CLI's option."""
+def materialize_cli(
+    setup: DagsterSetup, partitions: str, log: Path, assets: Sequence[str] = ASSETS
+) -> Measured:
+    """``dagster asset materialize`` of ``assets`` (both raw ones by default), as a user runs
+    it; ``partitions`` is the CLI's option."""
     flag = "--partition-range" if "..." in partitions else "--partition"
     command = [
         DAGSTER, "asset", "materialize", "-m", "dixa_assets.definitions",
-        "--select", ",".join(ASSETS), flag, partitions,
+        "--select", ",".join(assets), flag, partitions,
     ]  # fmt: skip
     return run_measured(command, setup.env, log, json_line=False)

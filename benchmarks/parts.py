@@ -70,6 +70,8 @@ class Results:
 
     config: dict[str, Any]
     json_bytes: dict[str, int] = field(default_factory=dict)
+    # Whole processes, as a user waits for them: tool -> asset -> figures.
+    whole: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     ours_cli: dict[str, Any] = field(default_factory=dict)
     ours_in_process: dict[str, dict[str, Any]] = field(default_factory=dict)
     floor: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -81,6 +83,47 @@ class Results:
 def median_of(runs: Sequence[Measured], pick: Callable[[Measured], float]) -> float:
     """The median of one figure over repeated runs, rounded for the table."""
     return round(statistics.median(pick(run) for run in runs), 3)
+
+
+def whole_figures(runs: Sequence[Measured], rows: int) -> dict[str, Any]:
+    """Median wall seconds and memory of repeated whole-process runs of one command."""
+    return {
+        "rows": rows,
+        "seconds": median_of(runs, lambda r: r.seconds),
+        "peak_rss_mb": median_of(runs, lambda r: r.peak_rss_mb),
+        "peak_tree_mb": median_of(runs, lambda r: r.peak_tree_mb),
+    }
+
+
+def measure_ours_whole(
+    setup_for: Callable[[], DagsterSetup], day: date, repeat: int, scratch: Path, label: str
+) -> dict[str, dict[str, Any]]:
+    """``dagster asset materialize`` of each raw asset alone for the day, as a user runs it."""
+    figures: dict[str, dict[str, Any]] = {}
+    for asset in ASSETS:
+        runs, rows = [], 0
+        for attempt in range(repeat):
+            setup = setup_for()
+            log = scratch / f"{label}-cli-{asset}-{attempt}"
+            runs.append(materialize_cli(setup, str(day), log, (asset,)))
+            rows = lake_rows(setup.data_dir, asset)
+        figures[asset] = whole_figures(runs, rows)
+    return figures
+
+
+def measure_naive_floor(
+    url: str, queries: dict[str, str], repeat: int, scratch: Path
+) -> dict[str, dict[str, Any]]:
+    """``naive_floor.py`` (urllib, json.loads, from_pylist, Parquet) per endpoint, whole."""
+    figures: dict[str, dict[str, Any]] = {}
+    for asset, query in queries.items():
+        command = [PYTHON, BENCH / "naive_floor.py", url + query, TOKEN, scratch / "naive.parquet"]
+        runs = [
+            run_measured(command, os.environ, scratch / f"naive-{asset}-{attempt}")
+            for attempt in range(repeat)
+        ]
+        figures[asset] = whole_figures(runs, int(runs[0].result["rows"]))
+    return figures
 
 
 def measure_ours_in_process(
@@ -111,6 +154,7 @@ def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None
     window = Window(day_ms(day), day_ms(next_day))
     after, before = window.request_bounds()
     bodies: dict[str, Path] = {}
+    queries: dict[str, str] = {}
     with simulator(config.size, scratch / "simulator-main.log") as url:
         print(f"simulator {url}: generating and warming the day...", flush=True)
         for asset in ASSETS:
@@ -119,11 +163,17 @@ def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None
             bodies[asset] = scratch / f"{asset}.json"
             params = {f"{name}_after": after, f"{name}_before": before}
             results.json_bytes[asset] = fetch(url, ENDPOINTS[asset], params, bodies[asset])
+            queries[asset] = f"{ENDPOINTS[asset]}?{name}_after={after}&{name}_before={before}"
 
         def setup() -> DagsterSetup:
             return dagster_setup(scratch, url, day, 0)
 
-        print("1. ours: dagster asset materialize ...", flush=True)
+        print("1. ours: dagster asset materialize of each asset, whole process ...", flush=True)
+        results.whole["ours"] = measure_ours_whole(setup, day, config.repeat, scratch, "ours")
+        print("2. naive floor: urllib + json.loads + from_pylist + Parquet, whole ...", flush=True)
+        results.whole["naive floor"] = measure_naive_floor(url, queries, config.repeat, scratch)
+
+        print("1. ours: dagster asset materialize of both assets in one run ...", flush=True)
         cli_runs, timelines, rows = [], [], {}
         for attempt in range(config.repeat):
             cli_setup = setup()
@@ -134,6 +184,7 @@ def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None
             "rows": rows,
             "seconds": median_of(cli_runs, lambda r: r.seconds),
             "peak_rss_mb": median_of(cli_runs, lambda r: r.peak_rss_mb),
+            "peak_tree_mb": median_of(cli_runs, lambda r: r.peak_tree_mb),
             "run_seconds": round(statistics.median(t.run_seconds for t in timelines), 2),
             "steps": timelines[-1].steps,
             "api_steps_overlapped": timelines[-1].api_steps_overlapped,
@@ -143,7 +194,7 @@ def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None
             setup, day, config.repeat, scratch, "ours"
         )
 
-    print("2. floor: saved bodies to Parquet ...", flush=True)
+    print("2. floor: saved bodies to Parquet, in process ...", flush=True)
     for asset, body in bodies.items():
         methods: dict[str, dict[str, Any]] = {}
         for method in ("orjson-arrow", "duckdb"):
@@ -159,27 +210,34 @@ def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None
             methods[method] = {
                 "rows": runs[0].result["rows"],
                 "seconds": median_of(runs, lambda r: float(r.result["seconds"])),
+                "whole_seconds": median_of(runs, lambda r: r.seconds),
                 "peak_rss_mb": median_of(runs, lambda r: r.peak_rss_mb),
+                "peak_tree_mb": median_of(runs, lambda r: r.peak_tree_mb),
             }
         best = min(methods, key=lambda m: methods[m]["seconds"])
         results.floor[asset] = {"best": best, **methods[best], "methods": methods}
         body.unlink()
 
 
-def run_peer(peer: str, url: str, day: date, scratch: Path) -> dict[str, Any]:
-    """One peer runner in its own venv over ``[day, day + 1)``; its result line plus our RSS."""
+def run_peer(
+    peer: str, url: str, day: date, scratch: Path, extra: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One peer runner in its own venv over ``[day, day + 1)``: its result line (``seconds``
+    is its own stopwatch around the extraction) plus the whole process's wall and memory."""
     python = WORK / PEER_VENVS[peer] / "bin" / "python"
     command = [
         python, BENCH / "peers" / PEER_RUNNERS[peer], "--base-url", url, "--token", TOKEN,
-        "--start", day.isoformat(), "--end", (day + timedelta(days=1)).isoformat(),
+        "--start", day.isoformat(), "--end", (day + timedelta(days=1)).isoformat(), *extra,
     ]  # fmt: skip
-    measured = run_measured(command, os.environ, scratch / f"peer-{peer}")
+    measured = run_measured(command, os.environ, scratch / f"peer-{peer}-{'-'.join(extra)}")
     line = measured.result
     records = {k: v for k, v in line["records"].items() if v is not None}
     return {
         "records": records,
         "seconds": line["seconds"],
+        "whole_seconds": round(measured.seconds, 3),
         "peak_rss_mb": measured.peak_rss_mb,
+        "peak_tree_mb": measured.peak_tree_mb,
         "error": line["error"],
         "requests": [(r["path"], r["params"], r["status"]) for r in line["requests"]],
         "coverage_gaps_ms": line["coverage_gaps_ms"],
@@ -205,12 +263,22 @@ def part_peers(config: Config, scratch: Path, results: Results) -> None:
     subprocess.run(["bash", str(BENCH / "peers" / "setup_peers.sh")], check=True)
     day = config.day
     with simulator(config.size, scratch / "simulator-peers.log", for_peers=True) as url:
-        print(f"3. peers: tap-dixa against {url} ...", flush=True)
+        print(f"3. peers: tap-dixa against {url}, one stream at a time ...", flush=True)
         warm_peer_queries(url, day, -1, ASSETS, scratch)
-        results.peers["tap-dixa"] = run_peer("tap-dixa", url, day, scratch)
+        for stream in ("conversations", "messages"):
+            results.peers[f"tap-dixa {stream}"] = run_peer(
+                "tap-dixa", url, day, scratch, ("--streams", stream)
+            )
         print("3. peers: ours on the same objects-only data ...", flush=True)
+
+        def peer_setup() -> DagsterSetup:
+            return dagster_setup(scratch, url, day, 0)
+
+        results.whole["ours on the peers' data"] = measure_ours_whole(
+            peer_setup, day, 1, scratch, "ours-peer-data"
+        )
         results.ours_on_peer_data = measure_ours_in_process(
-            lambda: dagster_setup(scratch, url, day, 0), day, 1, scratch, "ours-peer-data"
+            peer_setup, day, 1, scratch, "ours-peer-data"
         )
     airbyte_size = SimulatorSize(
         config.airbyte_conversations_per_day,
