@@ -116,7 +116,9 @@ class DecodingPool:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 module = getattr(getattr(convert, "func", convert), "__module__", None)
-                context.set_forkserver_preload([__name__, *([module] if module else [])])
+                # pandas too: pyarrow imports it on a worker's first conversion (0.4 s each).
+                preload = [__name__, "pandas", *([module] if module else [])]
+                context.set_forkserver_preload(preload)
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
             try:
                 return self._pool.submit(decode_batch, unchecked.elements, filters, convert)

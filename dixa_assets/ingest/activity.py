@@ -16,6 +16,7 @@ import pyarrow as pa
 from dixa_assets.arrow.activity_records import Drift, entries_to_table
 from dixa_assets.arrow.activity_schema import ARROW_SCHEMA, PARTITION_COLUMN
 from dixa_assets.arrow.duplicates import latest_per_id
+from dixa_assets.arrow.schemas import empty_table
 from dixa_assets.arrow.spill import spill
 from dixa_assets.exports_api import Window
 from dixa_assets.main_api import MainApiClient
@@ -34,7 +35,7 @@ def ingest_activity(
     drift = Drift()
 
     def tables() -> Iterator[pa.Table]:
-        yield ARROW_SCHEMA.empty_table()
+        yield empty_table(ARROW_SCHEMA)
         for page in client.activity_log(window):
             table, seen = entries_to_table(page, where)
             drift.unknown_types.update(seen.unknown_types)

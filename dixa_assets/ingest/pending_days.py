@@ -24,7 +24,7 @@ import pyarrow as pa
 from dixa_assets.arrow.daily_split import rows_by_window
 from dixa_assets.arrow.duplicates import latest_per_id
 from dixa_assets.arrow.records import records_to_table, unknown_field_counts
-from dixa_assets.arrow.schemas import EXTRA_FIELDS, TableSpec
+from dixa_assets.arrow.schemas import EXTRA_FIELDS, TableSpec, empty_table
 from dixa_assets.exports_api import Record, Window
 
 
@@ -117,7 +117,7 @@ class PendingDay:
 
     def read(self) -> pa.Table:
         """The day's rows from all its files, the newest version of each id; deletes the files."""
-        tables = [self._spec.arrow_schema.empty_table()]
+        tables = [empty_table(self._spec.arrow_schema)]
         tables += [pa.ipc.open_file(pa.memory_map(str(path))).read_all() for path in self._files]
         for path in self._files:
             path.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dixa_assets.arrow.schemas import CONVERSATIONS, MESSAGES
+from dixa_assets.arrow.schemas import CONVERSATIONS, MESSAGES, empty_table
 
 PANDAS_METADATA = b"pandas"
 # Each raw asset (its folder in the lake) and the schema its files have.
@@ -64,7 +64,7 @@ def conform(table: pa.Table, asset: str, where: str) -> pa.Table:
 def is_conformed(schema: pa.Schema, asset: str) -> bool:
     """Whether a file of ``asset`` with ``schema`` is already as :func:`conform` writes it."""
     try:
-        expected = conform(schema.empty_table(), asset, "").schema
+        expected = conform(empty_table(schema), asset, "").schema
     except SchemaMismatch:
         return False  # rewriting it names the partition and the column
     read_back = pa.schema([f.with_type(_items_named_item(f.type)) for f in schema], schema.metadata)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from duckdb import DuckDBPyConnection
 
+from dixa_assets.arrow.schemas import empty_table
 from dixa_assets.ingest.dimensions import DIMENSIONS, HISTORY
 from dixa_assets.lake.parquet import ParquetLake
 
@@ -17,5 +18,5 @@ def register_history(con: DuckDBPyConnection, lake: ParquetLake) -> None:
     for name, view in VIEWS.items():
         dimension = _DIMENSION[name]
         stored = HISTORY in lake.partitions(name)
-        table = lake.read(name, [HISTORY]) if stored else dimension.arrow_schema.empty_table()
+        table = lake.read(name, [HISTORY]) if stored else empty_table(dimension.arrow_schema)
         con.register(f"{view}_history", table)

@@ -21,7 +21,7 @@ from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
 from dixa_assets.arrow.activity_schema import ARROW_SCHEMA as ACTIVITY_SCHEMA
-from dixa_assets.arrow.schemas import descriptions
+from dixa_assets.arrow.schemas import descriptions, empty_table
 from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
 from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, EVENTS_KEY
@@ -76,7 +76,7 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
             attach_lake(con, lake.root)
             _require_conversations(con)
             register_history(con, lake)
-            con.register("empty_activity", ACTIVITY_SCHEMA.empty_table())
+            con.register("empty_activity", empty_table(ACTIVITY_SCHEMA))
             source = "read_parquet($files, union_by_name = true)" if files else "empty_activity"
             params = {"tz": tz, **({"files": files} if files else {})}
             with transaction(con):

@@ -19,7 +19,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from dixa_assets.arrow.schemas import CONVERSATIONS as CONVERSATIONS_SPEC
-from dixa_assets.arrow.schemas import descriptions
+from dixa_assets.arrow.schemas import descriptions, empty_table
 from dixa_assets.defs.modelled.automation import rebuild_after_raw_changes
 from dixa_assets.defs.modelled.duckdb_resource import locked_connection
 from dixa_assets.defs.modelled.keys import CONVERSATIONS_KEY, RAW_CONVERSATIONS_KEY
@@ -66,7 +66,7 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
                 if files:
                     con.execute(REBUILD_CONVERSATIONS, {"files": files})
                 else:
-                    empty = CONVERSATIONS_SPEC.arrow_schema.empty_table()
+                    empty = empty_table(CONVERSATIONS_SPEC.arrow_schema)
                     con.register("empty_conversations", empty)
                     con.execute(EMPTY_CONVERSATIONS)
                 comment_columns(con, CONVERSATIONS_TABLE, CONVERSATION_DESCRIPTIONS)

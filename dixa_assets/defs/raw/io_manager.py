@@ -16,6 +16,7 @@ import pyarrow as pa
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 from dixa_assets.arrow.daily_split import split_by_windows
+from dixa_assets.arrow.schemas import empty_table
 from dixa_assets.defs.raw.lake_resource import ParquetLakeResource
 from dixa_assets.defs.raw.partitions import partition_windows
 from dixa_assets.lake.parquet import ParquetLake, PartitionMissing
@@ -98,7 +99,7 @@ def _empty(asset: str) -> pa.Table:
             f"{asset}: none of the partitions asked for has been materialized, and without a "
             "declared schema there are no columns to return"
         )
-    return declared.empty_table()
+    return empty_table(declared)
 
 
 def _asset_name(context: OutputContext | InputContext) -> str:
