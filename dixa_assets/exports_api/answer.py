@@ -97,7 +97,7 @@ class Answer(Generic[T]):
     """Checks and filters the batches of one response as they are decoded, into its sink."""
 
     def __init__(self, filters: Mapping[str, Window], sink: Sink[T], where: str) -> None:
-        self._filters = filters
+        self.filters = filters
         self._sink = sink
         self._where = where
         self.seen = 0  # elements of the array decoded so far, to name a bad one's position
@@ -113,7 +113,7 @@ class Answer(Generic[T]):
                     f"{json_kind(item)}, not an object: {excerpt(orjson.dumps(item))}"
                 )
         self.seen += len(batch)
-        kept, edges, strays = keep_inside(batch, self._filters)
+        kept, edges, strays = keep_inside(batch, self.filters)
         self._sink.add(kept)
         self.kept += len(kept)
         self.edges += edges

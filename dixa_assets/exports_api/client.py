@@ -21,7 +21,8 @@ import httpx
 import orjson
 
 from dixa_assets.exports_api.answer import Answer, Convert, Export, Piece, Sink, batches, collect
-from dixa_assets.exports_api.decoding_pool import BatchesInFlight, Decoded, DecodingPool
+from dixa_assets.exports_api.body import read_body
+from dixa_assets.exports_api.decoding_pool import DecodingPool
 from dixa_assets.exports_api.errors import RetriesExhausted, WindowTooBig
 from dixa_assets.exports_api.failures import (
     Retry,
@@ -32,7 +33,7 @@ from dixa_assets.exports_api.failures import (
     unreachable,
 )
 from dixa_assets.exports_api.in_order import Halve, fetch_in_order
-from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray, Unchecked
+from dixa_assets.exports_api.json_stream import ArrayDecoder, NotAnArray
 from dixa_assets.exports_api.metrics import CallMetrics
 from dixa_assets.exports_api.queries import (
     HOUR_MS,
@@ -281,7 +282,8 @@ class ExportsClient(RetryBookkeeping):
                     return refused(response, body, where, self._base_url)
                 answer = Answer[T](query.filters, sink, where)
                 served = served_at_ms(response.headers.get("Date"), asked)
-                self._read_answer(response, decoder, answer, sink, query)
+                expected = int(response.headers.get("Content-Length") or 0)
+                read_body(response.iter_bytes(), decoder, answer, sink, self._decoding, expected)
         except httpx.TransportError as exc:  # nothing answered, timeouts, drops before or mid-body
             outcome = type(exc).__name__
             return transport_failure(exc, mid_body=status == 200)
@@ -294,53 +296,3 @@ class ExportsClient(RetryBookkeeping):
         with self._lock:
             self.metrics.count_records(answer.kept, answer.edges, len(answer.stray_ids))
         return answer.piece(query.window, served)
-
-    def _read_answer(
-        self,
-        response: httpx.Response,
-        decoder: ArrayDecoder,
-        answer: Answer[T],
-        sink: Sink[T],
-        query: Query,
-    ) -> None:
-        """Decode the body into ``answer`` as it arrives.
-
-        Once a body proves big, and if the sink can convert elsewhere, its remaining batches are
-        decoded by the worker processes (see :mod:`.decoding_pool`), in order all the same.
-        """
-        convert = getattr(sink, "convert", None)
-        parallel = convert is not None and self._decoding.enabled
-        expected = int(response.headers.get("Content-Length") or 0)
-        in_flight: BatchesInFlight[Any] | None = None
-        try:
-            for data in response.iter_bytes():
-                big = max(expected, decoder.received) >= self._decoding.from_bytes
-                if in_flight is None and parallel and big:
-                    in_flight = BatchesInFlight(self._decoding, query.filters, convert)
-                if in_flight is None:
-                    for batch in decoder.feed(data):
-                        answer.add(batch)
-                else:
-                    for decoded in _pushed(
-                        in_flight, decoder.feed_unchecked(data, self._decoding.batch_bytes)
-                    ):
-                        answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
-            if in_flight is None:
-                for batch in decoder.close():
-                    answer.add(batch)
-            else:
-                for decoded in _pushed(in_flight, decoder.close_unchecked(), finish=True):
-                    answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
-        finally:
-            if in_flight is not None:
-                in_flight.cancel()
-
-
-def _pushed(
-    in_flight: BatchesInFlight[Any], cut: Iterator[Unchecked], *, finish: bool = False
-) -> Iterator[Decoded[Any]]:
-    """The results due after submitting the ``cut`` batches (every one left, when ``finish``)."""
-    for batch in cut:
-        yield from in_flight.push(batch)
-    if finish:
-        yield from in_flight.finish()
