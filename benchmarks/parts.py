@@ -95,20 +95,36 @@ def whole_figures(runs: Sequence[Measured], rows: int) -> dict[str, Any]:
     }
 
 
-def measure_ours_whole(
-    setup_for: Callable[[], DagsterSetup], day: date, repeat: int, scratch: Path, label: str
-) -> dict[str, dict[str, Any]]:
-    """``dagster asset materialize`` of each raw asset alone for the day, as a user runs it."""
-    figures: dict[str, dict[str, Any]] = {}
+def _each_asset(
+    setup_for: Callable[[], DagsterSetup],
+    repeat: int,
+    scratch: Path,
+    label: str,
+    measure: Callable[[DagsterSetup, str, Path], Measured],
+) -> dict[str, tuple[list[Measured], int]]:
+    """Each raw asset measured ``repeat`` times, each time on a fresh instance and lake: the
+    runs, and the rows the last one stored (counted from its Parquet files)."""
+    measured: dict[str, tuple[list[Measured], int]] = {}
     for asset in ASSETS:
         runs, rows = [], 0
         for attempt in range(repeat):
             setup = setup_for()
-            log = scratch / f"{label}-cli-{asset}-{attempt}"
-            runs.append(materialize_cli(setup, str(day), log, (asset,)))
+            runs.append(measure(setup, asset, scratch / f"{label}-{asset}-{attempt}"))
             rows = lake_rows(setup.data_dir, asset)
-        figures[asset] = whole_figures(runs, rows)
-    return figures
+        measured[asset] = (runs, rows)
+    return measured
+
+
+def measure_ours_whole(
+    setup_for: Callable[[], DagsterSetup], day: date, repeat: int, scratch: Path, label: str
+) -> dict[str, dict[str, Any]]:
+    """``dagster asset materialize`` of each raw asset alone for the day, as a user runs it."""
+
+    def cli(setup: DagsterSetup, asset: str, log: Path) -> Measured:
+        return materialize_cli(setup, str(day), log, (asset,))
+
+    measured = _each_asset(setup_for, repeat, scratch, f"{label}-cli", cli)
+    return {asset: whole_figures(runs, rows) for asset, (runs, rows) in measured.items()}
 
 
 def measure_naive_floor(
@@ -130,22 +146,22 @@ def measure_ours_in_process(
     setup_for: Callable[[], DagsterSetup], day: date, repeat: int, scratch: Path, label: str
 ) -> dict[str, dict[str, Any]]:
     """Each raw asset alone, in its own process, ``repeat`` times: rows, median s, median RSS."""
-    figures: dict[str, dict[str, Any]] = {}
-    for asset in ASSETS:
-        runs, rows = [], 0
-        for attempt in range(repeat):
-            setup = setup_for()
-            command = [PYTHON, BENCH / "ingest_ours.py", "--asset", asset, "--partition", str(day)]
-            runs.append(run_measured(command, setup.env, scratch / f"{label}-{asset}-{attempt}"))
-            rows = lake_rows(setup.data_dir, asset)
-        figures[asset] = {
+
+    def in_process(setup: DagsterSetup, asset: str, log: Path) -> Measured:
+        command = [PYTHON, BENCH / "ingest_ours.py", "--asset", asset, "--partition", str(day)]
+        return run_measured(command, setup.env, log)
+
+    measured = _each_asset(setup_for, repeat, scratch, label, in_process)
+    return {
+        asset: {
             "rows": rows,
             "seconds": median_of(runs, lambda r: float(r.result["seconds"])),
             "peak_rss_mb": median_of(runs, lambda r: r.peak_rss_mb),
             "rss_before_mb": median_of(runs, lambda r: float(r.result["rss_before_mb"])),
             "request_seconds": runs[-1].result["metadata"].get("run_request_seconds"),
         }
-    return figures
+        for asset, (runs, rows) in measured.items()
+    }
 
 
 def part_ours_and_floor(config: Config, scratch: Path, results: Results) -> None:
