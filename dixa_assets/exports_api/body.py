@@ -12,7 +12,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dixa_assets.exports_api.answer import Answer, Sink
-from dixa_assets.exports_api.decoding_pool import BatchesInFlight, Decoded, DecodingPool
+from dixa_assets.exports_api.decoding_pool import (
+    BatchesInFlight,
+    ConvertingSink,
+    Decoded,
+    DecodingPool,
+)
 from dixa_assets.exports_api.json_stream import ArrayDecoder, Unchecked
 
 
@@ -25,30 +30,36 @@ def read_body(
     expected_bytes: int = 0,
 ) -> None:
     """Decode ``chunks`` (the body) into ``answer``; raises what decoding raises."""
-    convert = getattr(sink, "convert", None)
-    parallel = convert is not None and pool.enabled
+    converting = _converting(sink)
     in_flight: BatchesInFlight[Any] | None = None
     try:
         for data in chunks:
             big = max(expected_bytes, decoder.received) >= pool.from_bytes
-            if in_flight is None and parallel and big:
-                in_flight = BatchesInFlight(pool, answer.filters, convert)
+            if in_flight is None and converting is not None and pool.enabled and big:
+                in_flight = BatchesInFlight(pool, answer.filters, converting.convert)
             if in_flight is None:
                 for batch in decoder.feed(data):
                     answer.add(batch)
             else:
                 cut = decoder.feed_unchecked(data, pool.batch_bytes)
                 for decoded in _pushed(in_flight, cut):
-                    answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
+                    answer.add_decoded(decoded, converting.add_converted)  # type: ignore[union-attr]
         if in_flight is None:
             for batch in decoder.close():
                 answer.add(batch)
         else:
             for decoded in _pushed(in_flight, decoder.close_unchecked(), finish=True):
-                answer.add_decoded(decoded, sink.add_converted)  # type: ignore[attr-defined]
+                answer.add_decoded(decoded, converting.add_converted)  # type: ignore[union-attr]
     finally:
         if in_flight is not None:
             in_flight.cancel()
+
+
+def _converting(sink: Sink[Any]) -> ConvertingSink[Any] | None:
+    """The sink, if its conversion can run in a worker process (see :class:`.ConvertingSink`)."""
+    if callable(getattr(sink, "convert", None)) and callable(getattr(sink, "add_converted", None)):
+        return sink  # type: ignore[return-value]
+    return None
 
 
 def _pushed(

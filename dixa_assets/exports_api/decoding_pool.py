@@ -2,12 +2,13 @@
 
 Decoding JSON into Python objects and converting them to Arrow hold the GIL, so one process
 does it on one core while the others wait. For a body of tens of megabytes and more, the client
-cuts the array into batches without decoding them (:meth:`.ArrayDecoder.feed_unchecked`) and hands
-each to a pool of worker processes, which decode it, check its elements, keep those inside the
-window and convert them with the sink's ``convert``; only the compact result (an Arrow table)
-comes back. Results are taken in order. A cut that fell inside a string or a nested array makes
-its batch (and the next) undecodable: that batch is joined with the next and decoded again, so the
-outcome is exactly that of decoding the body in one piece.
+cuts the array into batches without decoding them (:meth:`.ArrayDecoder.feed_unchecked`) and
+hands each to a pool of worker processes, which decode it, check its elements, keep those inside
+the window and convert them with the sink's ``convert``; only its compact result comes back (for
+the raw assets, the paths of the day files the worker wrote). Results are taken in order. A cut
+that fell inside a string or a nested array makes its batch (and the next) undecodable: that
+batch is joined with the next and decoded again, so the outcome is exactly that of decoding the
+body in one piece.
 """
 
 from __future__ import annotations
