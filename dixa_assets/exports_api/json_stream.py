@@ -23,6 +23,7 @@ DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 200
 MAX_CUT_TRIES = 16
 _CUT = re.compile(rb"\}\s*,\s*\{")
+_ANY_CUT = re.compile(rb"\}\s*,\s*(?=\{)")  # as _CUT, the next element's "{" left out
 _WHITESPACE = b" \t\r\n"
 # An object's opening up to the first byte of its first value: '{"id":1', '{"id":"'.
 _ELEMENT_START = re.compile(rb'\{\s*"[^"\\]*"\s*:\s*[-0-9"\[{tfn]')
@@ -42,23 +43,18 @@ class Unchecked:
 
     ``elements`` are the bytes between the array's brackets (or the previous cut's separator);
     ``separator`` the bytes after them, up to the next batch (``,`` and whitespace), kept so that
-    joining two batches gives back exactly the bytes of the body. The ``last`` batch ends the body.
+    joining two batches gives back exactly the bytes of the body.
     """
 
     elements: bytes
     separator: bytes
-    last: bool = False
 
     def as_array(self) -> bytes:
         return b"[" + self.elements + b"]"
 
     def join(self, following: Unchecked) -> Unchecked:
         """This batch and the next one as one (a cut fell inside an element)."""
-        return Unchecked(
-            self.elements + self.separator + following.elements,
-            following.separator,
-            following.last,
-        )
+        return Unchecked(self.elements + self.separator + following.elements, following.separator)
 
 
 class ArrayDecoder:
@@ -97,6 +93,8 @@ class ArrayDecoder:
         self._take(data)
         while self._started and len(self._buffer) >= size:
             cut = self._likely_cut().search(self._buffer, size)
+            if cut is None and len(self._buffer) >= 4 * size:
+                cut = _ANY_CUT.search(self._buffer, size)  # elements that start differently
             if cut is None:
                 return
             end, rest = cut.start() + 1, cut.end()
@@ -111,12 +109,12 @@ class ArrayDecoder:
         """
         if self._cut_before is None:
             start = _ELEMENT_START.match(self._buffer)
-            element = rb"\{"
+            self._cut_before = _ANY_CUT
             if start:
                 opening, value = start.group(0)[:-1], start.group(0)[-1:]
                 kind = rb"[-0-9]" if value in b"-0123456789" else re.escape(value)
                 element = re.escape(opening) + kind
-            self._cut_before = re.compile(rb"\}\s*,\s*(?=" + element + rb")")
+                self._cut_before = re.compile(rb"\}\s*,\s*(?=" + element + rb")")
         return self._cut_before
 
     def close_unchecked(self) -> Iterator[Unchecked]:
@@ -125,7 +123,7 @@ class ArrayDecoder:
             yield from self.close()
             return
         body, self._buffer = bytes(self._buffer), bytearray()
-        yield Unchecked(body.rstrip(_WHITESPACE).removesuffix(b"]"), b"", last=True)
+        yield Unchecked(body.rstrip(_WHITESPACE).removesuffix(b"]"), b"")
 
     def _take(self, data: bytes) -> None:
         self.received += len(data)

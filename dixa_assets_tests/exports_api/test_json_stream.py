@@ -64,3 +64,16 @@ def test_what_is_not_a_whole_array_is_an_error(body, error):
         list(decoder.feed(body))
         list(decoder.close())
     assert decoder.head == body[:200]
+
+
+def test_unchecked_batches_stay_bounded_when_elements_start_differently():
+    # The likely cut looks for elements starting as the first one does ({"a":); these start
+    # with other keys, so the plain separator is used once the buffer has grown four-fold.
+    items = [{"a": 0}] + [{f"k{n % 7}": "x" * 20, "n": n} for n in range(1, 500)]
+    decoder = ArrayDecoder(batch_bytes=100)
+    batches = [b for b in decoder.feed_unchecked(orjson.dumps(items))]
+    batches += list(decoder.close_unchecked())
+    assert len(batches) > 10
+    assert max(len(b.elements) for b in batches) < 4 * 100 + 200
+    decoded = [orjson.loads(b.as_array()) for b in batches]
+    assert [item for batch in decoded for item in batch] == items
