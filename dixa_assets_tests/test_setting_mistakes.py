@@ -56,8 +56,9 @@ def test_a_wrong_path_in_the_base_url_is_a_404_that_says_so(tmp_path, simulator,
     assert "DIXA_API_BASE_URL" in message and repr(url) in message
 
 
+@pytest.mark.parametrize("asset", ["dixa_messages", "dixa_activity_log"])
 def test_no_token_is_one_line_naming_the_variable_and_where_to_get_it(
-    tmp_path, simulator, monkeypatch
+    tmp_path, simulator, monkeypatch, asset
 ):
     monkeypatch.delenv("DIXA_API_TOKEN", raising=False)
     settings = make_settings(tmp_path, simulator)
@@ -65,18 +66,19 @@ def test_no_token_is_one_line_naming_the_variable_and_where_to_get_it(
     with DagsterInstance.ephemeral() as instance:
         result = materialize(
             list(defs.assets or []),
-            selection=["dixa_messages"],
+            selection=[asset],
             partition_key=DAY,
             resources=dict(defs.resources or {}),
             instance=instance,
             raise_on_error=False,
         )
-    message = failure_of(result)
+    message = failure_of(result)  # the Exports API's asset, or the main API's: the same line
     assert message.splitlines()[0].startswith("dagster._core.definitions.events.Failure: ")
     first = message.splitlines()[0].removeprefix("dagster._core.definitions.events.Failure: ")
     assert first.startswith("DIXA_API_TOKEN is not set")
     assert "Settings -> Integrations -> API tokens" in first
     assert simulator.export_request_count == 0
+    assert simulator.request_log == []  # neither API was called
 
 
 def test_an_unknown_host_is_a_setting_mistake_too():

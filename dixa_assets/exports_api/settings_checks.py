@@ -4,17 +4,14 @@ in clear text to anywhere but this machine."""
 from __future__ import annotations
 
 from dixa_assets.exports_api.errors import AuthenticationError, InsecureTransportError
-from dixa_assets.http_common.connection import refuse_clear_text
+from dixa_assets.http_common.connection import MISSING_TOKEN, refuse_clear_text
 
 DEFAULT_BASE_URL = "https://exports.dixa.io"
 
 
 def check_token(token: str) -> None:
     if not token:
-        raise AuthenticationError(
-            "DIXA_API_TOKEN is not set: create an Exports API token in Dixa (Settings -> "
-            "Integrations -> API tokens, as an admin) and export DIXA_API_TOKEN=<token>."
-        )
+        raise AuthenticationError(MISSING_TOKEN)
 
 
 def check_transport(base_url: str, allow_insecure_http: bool) -> None:

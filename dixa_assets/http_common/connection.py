@@ -14,6 +14,13 @@ CONNECT_TIMEOUT_S = 30.0
 when a whole export may take minutes to read."""
 
 
+# Both APIs take the same token; a run without it fails its first step with this one line.
+MISSING_TOKEN = (
+    "DIXA_API_TOKEN is not set: create an API token in Dixa (Settings -> Integrations -> "
+    "API tokens, as an admin) and export DIXA_API_TOKEN=<token>."
+)
+
+
 def refuse_clear_text(base_url: str, allow_insecure_http: bool, error: type[Exception]) -> None:
     """Raise ``error`` for ``http://`` to a host other than loopback, unless allowed."""
     url = httpx.URL(base_url)

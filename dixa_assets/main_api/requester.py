@@ -17,7 +17,7 @@ import orjson
 
 from dixa_assets.exports_api import CallMetrics
 from dixa_assets.exports_api.rate_limit import RequestPacer
-from dixa_assets.http_common.connection import open_http, refuse_clear_text
+from dixa_assets.http_common.connection import MISSING_TOKEN, open_http, refuse_clear_text
 from dixa_assets.http_common.policy import (
     RETRYABLE_STATUS,
     excerpt,
@@ -56,10 +56,7 @@ class Requester(RetryBookkeeping):
         sleep: Callable[[float], None],
     ) -> None:
         if not token:
-            raise AuthenticationError(
-                "No Dixa API token is set: export DIXA_API_TOKEN "
-                "(Dixa Settings -> Integrations -> API tokens)."
-            )
+            raise AuthenticationError(MISSING_TOKEN)
         refuse_clear_text(base_url, allow_insecure_http, InsecureTransportError)
         url = httpx.URL(base_url)
         self.base = base_url.rstrip("/")

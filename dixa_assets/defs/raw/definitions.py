@@ -6,7 +6,6 @@ from __future__ import annotations
 from dagster import (
     AssetSelection,
     Definitions,
-    EnvVar,
     TimeWindowPartitionsDefinition,
     define_asset_job,
 )
@@ -66,7 +65,7 @@ def build(settings: Settings, partitions_def: TimeWindowPartitionsDefinition) ->
                 requests_per_minute=settings.requests_per_minute,
             ),
             "dixa_main": DixaMainApiResource(
-                api_token=EnvVar("DIXA_API_TOKEN"), base_url=settings.main_api_base_url
+                api_token=token_from_environment(), base_url=settings.main_api_base_url
             ),
             LAKE_RESOURCE: lake,
             "dixa_lake": DixaLakeIOManager(parquet_lake=lake),
