@@ -94,13 +94,14 @@ def test_the_documented_defaults_and_each_variable_reach_the_definitions(monkeyp
     assert (dixa.base_url, dixa.requests_per_minute) == ("http://127.0.0.1:9", 4)
     # Unset, runs fail at their first step with one line naming the variable (not Dagster's
     # configuration error); set, it is read at run time, so the UI shows its name, not its value.
-    assert dixa.api_token == ""
-    monkeypatch.setenv("DIXA_API_TOKEN", "a-token")
-    dixa = build_definitions(Settings.from_env()).resources["dixa"]
-    assert isinstance(dixa.api_token, EnvVar) and dixa.api_token.env_var_name == "DIXA_API_TOKEN"
     main = defs.resources["dixa_main"]
+    assert dixa.api_token == "" and main.api_token == ""  # both APIs' assets, the same way
     assert main.base_url == "http://127.0.0.1:9/v1" and main.requests_per_second == 10
-    assert isinstance(main.api_token, EnvVar) and main.api_token.env_var_name == "DIXA_API_TOKEN"
+    monkeypatch.setenv("DIXA_API_TOKEN", "a-token")
+    with_token = build_definitions(Settings.from_env()).resources
+    for resource in (with_token["dixa"], with_token["dixa_main"]):
+        assert isinstance(resource.api_token, EnvVar)
+        assert resource.api_token.env_var_name == "DIXA_API_TOKEN"
     lake = defs.resources["parquet_lake"]
     assert lake.base_dir == "/srv/lake"
     assert defs.resources["dixa_lake"].parquet_lake is lake  # the IO manager's lake is the same

@@ -1,9 +1,9 @@
 """Runs execute their steps in process, and concurrent runs still share the API's pool slot.
 
 Steps run in the run's own process (see ``dixa_assets/definitions.py``): this checks, with two
-``dagster asset materialize`` commands started at once against one instance (the repo's
-``dagster.yaml``), that the second API step waits for the first rather than calling the
-rate-limited API alongside it.
+``dagster asset materialize`` commands against one instance (the repo's ``dagster.yaml``), the
+second started while the first is calling the API, that the second API step waits for the first
+rather than calling the rate-limited API alongside it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, in_process_executor
@@ -46,29 +47,25 @@ def test_concurrent_runs_take_turns_at_the_api(simulator, settings, tmp_path):
     }
     with DagsterInstance.from_config(str(home)):
         pass  # create the instance's storage once, before two processes race to
-    simulator.latency_ms = 1500  # each API step lasts long enough to overlap, were it allowed
+
+    def materialize(asset: str) -> subprocess.Popen[str]:
+        command = [DAGSTER, "asset", "materialize", "-m", "dixa_assets.definitions"]
+        command += ["--select", asset, "--partition", "2025-02-03"]
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+    # The first run's request takes 3 s; the second run starts once that request has arrived,
+    # so it asks for the API's slot while the first holds it. (Started at the very same instant,
+    # two runs can both get a slot: Dagster's claim on SQLite reads a free slot, then updates it,
+    # without a lock between; PostgreSQL locks the row.)
+    simulator.latency_ms = 3000
     try:
-        runs = [
-            subprocess.Popen(
-                [
-                    DAGSTER,
-                    "asset",
-                    "materialize",
-                    "-m",
-                    "dixa_assets.definitions",
-                    "--select",
-                    asset,
-                    "--partition",
-                    "2025-02-03",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for asset in ("dixa_conversations", "dixa_messages")
-        ]
+        runs = [materialize("dixa_conversations")]
+        deadline = time.monotonic() + 60
+        while simulator.export_requests_received == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        runs.append(materialize("dixa_messages"))
         outputs = [run.communicate(timeout=180)[0] for run in runs]
     finally:
         simulator.latency_ms = 0
