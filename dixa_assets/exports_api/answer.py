@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
@@ -13,11 +13,9 @@ from dixa_assets.exports_api.errors import MalformedResponse
 from dixa_assets.exports_api.windows import Window
 from dixa_assets.http_common.policy import excerpt, json_kind
 
-if TYPE_CHECKING:
-    from dixa_assets.exports_api.decoding_pool import Decoded
-
 Record = dict[str, Any]
 T = TypeVar("T")
+C = TypeVar("C")
 T_co = TypeVar("T_co", covariant=True)
 Convert = Callable[[list[Record]], T]
 
@@ -106,21 +104,12 @@ class Answer(Generic[T]):
         self.stray_ids: list[Any] = []
 
     def add(self, batch: list[Any]) -> None:
-        for index, item in enumerate(batch):
-            if not isinstance(item, dict):
-                raise MalformedResponse(
-                    f"{self._where}: element {self.seen + index} of the array is a JSON "
-                    f"{json_kind(item)}, not an object: {excerpt(orjson.dumps(item))}"
-                )
-        self.seen += len(batch)
-        kept, edges, strays = keep_inside(batch, self.filters)
-        self._sink.add(kept)
-        self.kept += len(kept)
-        self.edges += edges
-        self.stray_ids.extend(record.get("id") for record in strays)
+        """A batch decoded here: its records go to the sink as they are."""
+        self.add_decoded(check_batch(batch, self.filters, _as_they_are), self._sink.add)
 
     def add_decoded(self, decoded: Decoded[Any], add_converted: Callable[[Any], None]) -> None:
-        """A batch decoded (and converted) elsewhere: the same checks and counts as :meth:`add`."""
+        """A batch checked by :func:`check_batch`, here or in a worker process; raises for an
+        element that is not an object, naming its place in the whole body."""
         if decoded.not_an_object is not None:
             bad = decoded.not_an_object
             raise MalformedResponse(
@@ -135,6 +124,48 @@ class Answer(Generic[T]):
 
     def piece(self, window: Window | None, served_at_ms: int) -> Piece[T]:
         return Piece(window, self._sink.finish(), self.edges, self.stray_ids, served_at_ms)
+
+
+@dataclass(frozen=True)
+class NotAnObject:
+    """An element of the array that is not a JSON object: its index in the batch, and a glimpse."""
+
+    index: int
+    kind: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[C]):
+    """One batch, checked, filtered to its window and converted."""
+
+    elements: int
+    edges: int
+    stray_ids: list[Any]
+    kept: int
+    converted: C | None
+    not_an_object: NotAnObject | None = None
+
+
+def check_batch(
+    items: list[Any], filters: Mapping[str, Window], convert: Callable[[list[Record]], C]
+) -> Decoded[C]:
+    """A decoded batch's elements checked to be objects, kept inside ``filters`` and converted.
+
+    Returns what went wrong rather than raising, as it may run in a worker process, which does
+    not know where the batch sits in the body.
+    """
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            glimpse = excerpt(orjson.dumps(item))
+            return Decoded(len(items), 0, [], 0, None, NotAnObject(index, json_kind(item), glimpse))
+    kept, edges, strays = keep_inside(items, filters)
+    stray_ids = [record.get("id") for record in strays]
+    return Decoded(len(items), edges, stray_ids, len(kept), convert(kept))
+
+
+def _as_they_are(records: list[Record]) -> list[Record]:
+    return records
 
 
 def keep_inside(

@@ -11,13 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dixa_assets.exports_api.answer import Answer, Sink
-from dixa_assets.exports_api.decoding_pool import (
-    BatchesInFlight,
-    ConvertingSink,
-    Decoded,
-    DecodingPool,
-)
+from dixa_assets.exports_api.answer import Answer, Decoded, Sink
+from dixa_assets.exports_api.decoding_pool import BatchesInFlight, ConvertingSink, DecodingPool
 from dixa_assets.exports_api.json_stream import ArrayDecoder, Unchecked
 
 

@@ -19,15 +19,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
-from dixa_assets.exports_api.answer import Record, Sink, keep_inside
+from dixa_assets.exports_api.answer import Decoded, Record, Sink, check_batch
 from dixa_assets.exports_api.json_stream import Unchecked
 from dixa_assets.exports_api.windows import Window
-from dixa_assets.http_common.policy import excerpt, json_kind
 
 C = TypeVar("C")
 # Bodies smaller than this are decoded in the requesting thread: starting workers costs more.
@@ -48,47 +46,19 @@ class ConvertingSink(Sink[Any], Protocol[C]):
     def add_converted(self, converted: C) -> None: ...
 
 
-@dataclass(frozen=True)
-class NotAnObject:
-    """An element of the array that is not a JSON object: its index in the batch, and a glimpse."""
-
-    index: int
-    kind: str
-    excerpt: str
-
-
-@dataclass(frozen=True)
-class Decoded(Generic[C]):
-    """One batch, decoded, checked, filtered to its window and converted."""
-
-    elements: int
-    edges: int
-    stray_ids: list[Any]
-    kept: int
-    converted: C | None
-    not_an_object: NotAnObject | None = None
-
-
 def decode_batch(
     elements: bytes, filters: Mapping[str, Window], convert: Callable[[list[Record]], C]
 ) -> Decoded[C] | None:
     """A batch's bytes (the elements of a JSON array, without brackets) decoded and converted;
     ``None`` if they are not valid JSON.
 
-    Runs in a worker process: what it returns is pickled back, so it returns what went wrong
-    with the elements rather than raising (the caller knows where the batch sits in the body).
+    Runs in a worker process: what it returns is pickled back (see :func:`.check_batch`).
     """
     try:
         items = orjson.loads(b"[" + elements + b"]")
     except orjson.JSONDecodeError:
         return None
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            glimpse = excerpt(orjson.dumps(item))
-            return Decoded(len(items), 0, [], 0, None, NotAnObject(index, json_kind(item), glimpse))
-    kept, edges, strays = keep_inside(items, filters)
-    stray_ids = [record.get("id") for record in strays]
-    return Decoded(len(items), edges, stray_ids, len(kept), convert(kept))
+    return check_batch(items, filters, convert)
 
 
 class DecodingPool:
