@@ -22,8 +22,8 @@ import orjson
 DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
 HEAD_BYTES = 200
 MAX_CUT_TRIES = 16
-_CUT = re.compile(rb"\}\s*,\s*\{")
-_ANY_CUT = re.compile(rb"\}\s*,\s*(?=\{)")  # as _CUT, the next element's "{" left out
+# Where an element may end: "}" then "," and the next "{" (not part of the match).
+_CUT = re.compile(rb"\}\s*,\s*(?=\{)")
 _WHITESPACE = b" \t\r\n"
 # An object's opening up to the first byte of its first value: '{"id":1', '{"id":"'.
 _ELEMENT_START = re.compile(rb'\{\s*"[^"\\]*"\s*:\s*[-0-9"\[{tfn]')
@@ -94,7 +94,7 @@ class ArrayDecoder:
         while self._started and len(self._buffer) >= size:
             cut = self._likely_cut().search(self._buffer, size)
             if cut is None and len(self._buffer) >= 4 * size:
-                cut = _ANY_CUT.search(self._buffer, size)  # elements that start differently
+                cut = _CUT.search(self._buffer, size)  # elements that start differently
             if cut is None:
                 return
             end, rest = cut.start() + 1, cut.end()
@@ -109,7 +109,7 @@ class ArrayDecoder:
         """
         if self._cut_before is None:
             start = _ELEMENT_START.match(self._buffer)
-            self._cut_before = _ANY_CUT
+            self._cut_before = _CUT
             if start:
                 opening, value = start.group(0)[:-1], start.group(0)[-1:]
                 kind = rb"[-0-9]" if value in b"-0123456789" else re.escape(value)
