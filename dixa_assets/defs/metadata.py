@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
@@ -29,11 +30,17 @@ def column_schema(schema: pa.Schema) -> TableSchema:
     )
 
 
-def preview(table: pa.Table, columns: Sequence[str]) -> MetadataValue:
-    """A small Markdown table of the first rows, cells shortened, for the materialization page."""
-    head = table.select(list(columns)).slice(0, PREVIEW_ROWS).to_pylist()
+def first_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows a preview shows, as Python values: they hold none of the table's buffers
+    (a slice would keep the whole table in memory as long as the preview is kept)."""
+    return table.slice(0, PREVIEW_ROWS).to_pylist()
+
+
+def preview(head: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> MetadataValue:
+    """A small Markdown table of the rows ``head`` (:func:`first_rows`), cells shortened, for
+    the materialization page."""
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for row in head:
+    for row in head[:PREVIEW_ROWS]:
         lines.append("| " + " | ".join(_cell(row[name]) for name in columns) + " |")
     return MetadataValue.md("\n".join(lines))
 

@@ -13,7 +13,6 @@ body in one piece.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +25,7 @@ import orjson
 from dixa_assets.exports_api.answer import Decoded, Record, Sink, check_batch
 from dixa_assets.exports_api.json_stream import Unchecked
 from dixa_assets.exports_api.windows import Window
+from dixa_assets.exports_api.worker_processes import worker_pool
 
 C = TypeVar("C")
 # Bodies smaller than this are decoded in the requesting thread: starting workers costs more.
@@ -62,11 +62,8 @@ def decode_batch(
 
 
 class DecodingPool:
-    """Worker processes for :func:`decode_batch`, started on first use and kept until closed.
-
-    ``forkserver`` starts them: forking this (threaded) process directly is unsafe, and a fresh
-    interpreter per worker would import pyarrow again each time.
-    """
+    """Worker processes for :func:`decode_batch` (see :mod:`.worker_processes`), started on
+    first use and kept until closed."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes if processes is not None else min(os.cpu_count() or 1, 4)
@@ -85,12 +82,8 @@ class DecodingPool:
         """The batch's result to come; computed here at once if the workers are gone."""
         if not self._broken:
             if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
                 module = getattr(getattr(convert, "func", convert), "__module__", None)
-                # pandas too: pyarrow imports it on a worker's first conversion (0.4 s each).
-                preload = [__name__, "pandas", *([module] if module else [])]
-                context.set_forkserver_preload(preload)
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+                self._pool = worker_pool(self.processes, [__name__, *([module] if module else [])])
             try:
                 return self._pool.submit(decode_batch, unchecked.elements, filters, convert)
             except BrokenProcessPool:

@@ -60,5 +60,5 @@ def describe_table(
     )
     return {
         "dagster/column_schema": table_schema(con, table),
-        "preview": preview(head, preview_columns),
+        "preview": preview(head.to_pylist(), preview_columns),
     }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from dixa_assets.arrow.daily_split import split_by_windows
 from dixa_assets.arrow.duplicates import keep_newest
-from dixa_assets.defs.metadata import PREVIEW_ROWS
+from dixa_assets.defs.metadata import first_rows
 from dixa_assets.exports_api import Window
 from dixa_assets.lake.parquet import PARALLEL_WRITES, ParquetLake, a_few_at_a_time
 
@@ -24,7 +25,7 @@ class DayStored:
     key: str
     rows: int
     versions_kept: int  # rows of the day's previous file that this fetch did not return again
-    head: pa.Table  # the first rows, for the preview
+    head: list[dict[str, Any]]  # the first rows, for the preview
 
 
 def store_days(
@@ -88,6 +89,4 @@ def store_day(
                 f"{asset} partition {key}",
             )
         lake.write(asset, key, rows)
-    # A copy: a slice would keep the whole day's buffers alive as long as the preview.
-    head = rows.take(pa.array(range(min(PREVIEW_ROWS, rows.num_rows)), pa.int64()))
-    return DayStored(key, rows.num_rows, kept, head)
+    return DayStored(key, rows.num_rows, kept, first_rows(rows))
