@@ -8,6 +8,8 @@ subpackage per part of the flow (``raw``, ``modelled``, ``privacy``), each with 
 
 from __future__ import annotations
 
+import atexit
+import gc
 import warnings
 
 from dagster import BetaWarning, Definitions, SupersessionWarning, in_process_executor
@@ -36,6 +38,12 @@ warnings.filterwarnings("ignore", category=SupersessionWarning, message=".*fresh
 warnings.filterwarnings(
     "ignore", category=DeprecationWarning, message="InitResourceContext.dagster_run is deprecated"
 )
+
+# A run's process spent 0.45 s at exit in the interpreter's last garbage collection, through
+# every object Dagster and the definitions made, to free memory the system takes back anyway.
+# Frozen objects are left out of it (so an object still in a reference cycle at exit is not
+# finalized, which Python does not promise either); other exit handlers run as before.
+atexit.register(gc.freeze)
 
 PARTS = (raw, modelled, privacy)
 
