@@ -9,6 +9,7 @@ installed package) the references stay local paths: definitions load either way.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from collections.abc import Sequence
@@ -56,12 +57,15 @@ def _browsable(url: str) -> str:
 
 def _git(*args: str) -> str | None:
     """A git command's output in the project folder, or None where there is no git or repository."""
-    if not (PROJECT_ROOT / ".git").exists():
+    return _git_in(PROJECT_ROOT, args)
+
+
+@functools.cache  # asked once per process, not by each part of the definitions
+def _git_in(root: Path, args: tuple[str, ...]) -> str | None:
+    if not (root / ".git").exists():
         return None
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
-        )
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
