@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -160,6 +161,19 @@ def day_ms(day: str, timezone: str = "UTC") -> tuple[int, int]:
     start = datetime.combine(date.fromisoformat(day), time(), ZoneInfo(timezone))
     end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), ZoneInfo(timezone))
     return to_epoch_ms(start), to_epoch_ms(end)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a test process of pytest-xdist's, hand the reliability figures to the main one."""
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:
+        worker_output["reliability"] = dict(reliability_report.FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the main process: add up what each test process collected."""
+    reliability_report.FIGURES.update(getattr(node, "workeroutput", {}).get("reliability", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
