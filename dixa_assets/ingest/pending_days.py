@@ -3,10 +3,11 @@
 An export answer can hold millions of records. Rather than hold a window's table, each attempt
 of a request writes every decoded batch's rows, split by day, to temporary files, one per batch and
 day (:class:`DayWriters`, the client's sink). A failed attempt deletes its files; a complete one
-hands them over. Once every request covering a day has arrived, the day's files are read back as
-one table, the only time a day is in memory whole
-(:class:`PendingDay`), and stored (:mod:`.day_files`). Memory thus holds a batch per request in
-flight and a few days being stored, however many records the window has.
+hands them over. Once every request covering a day has arrived, the day is stored
+(:class:`PendingDay`, :mod:`.day_files`): its files are written into the day's Parquet file one
+after the other, or, when the day must be merged (with its previous file, or because an id came
+twice), read back as one table, the only time a day is in memory whole. Memory thus holds a
+batch per request in flight and a few days being stored, however many records the window has.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dixa_assets.arrow.daily_split import rows_by_window
 from dixa_assets.arrow.duplicates import latest_per_id
@@ -118,7 +120,7 @@ class PendingDay:
     def read(self) -> pa.Table:
         """The day's rows from all its files, the newest version of each id; deletes the files."""
         tables = [empty_table(self._spec.arrow_schema)]
-        tables += [pa.ipc.open_file(pa.memory_map(str(path))).read_all() for path in self._files]
+        tables += [_read(path) for path in self._files]
         for path in self._files:
             path.unlink(missing_ok=True)
         table, self.duplicates_dropped = latest_per_id(
@@ -126,3 +128,26 @@ class PendingDay:
         )
         self.rows = table.num_rows
         return table
+
+    def pieces(self) -> Iterator[pa.Table] | None:
+        """The day's rows file by file, for a write that never holds the whole day; None when
+        an id came twice (:meth:`read` then keeps each id's newest version) or nothing came.
+        Each file is deleted once the next is asked for."""
+        if not self._files:
+            return None
+        # Only the id column's pages are read: the files are memory-mapped.
+        columns = [_read(path).column("id") for path in self._files]
+        ids = pa.chunked_array([c for column in columns for c in column.chunks], columns[0].type)
+        if pc.count_distinct(ids).as_py() != len(ids):
+            return None
+        self.rows = len(ids)
+        return self._each_file()
+
+    def _each_file(self) -> Iterator[pa.Table]:
+        for path in self._files:
+            yield _read(path)
+            path.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> pa.Table:
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()

@@ -29,8 +29,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,6 +47,9 @@ COMPRESSION = "zstd"
 # Level 1: a day of 100k conversations wrote in 0.27 s instead of 0.34 (the default, 3), and its
 # file came out the same size (8 MiB).
 COMPRESSION_LEVEL = 1
+# Rows per row group when a partition is written piece by piece (write_pieces): what memory holds
+# of it at once. A day of 100k conversations: 8 MiB in one group, 9 MiB in groups of 16k, as fast.
+ROW_GROUP_ROWS = 16_384
 LOCKS_FOLDER = ".locks"
 SCRATCH_FOLDER = ".incoming"
 
@@ -71,11 +75,22 @@ class ParquetLake:
     def write(self, asset: str, partition: str, table: pa.Table) -> UPath:
         """Write ``table`` as the partition, replacing any earlier version atomically."""
         table = conform(table, asset, f"{asset} partition {partition}")
+        return self._replace(asset, partition, partial(_write_table, table))
+
+    def write_pieces(self, asset: str, partition: str, pieces: Iterable[pa.Table]) -> UPath:
+        """Write the partition from ``pieces`` (its rows in order, in tables of one schema) a
+        row group at a time, so that memory holds a row group rather than the partition;
+        replaces any earlier version atomically, as :meth:`write` does."""
+        where = f"{asset} partition {partition}"
+        groups = (conform(group, asset, where) for group in _row_groups(pieces))
+        return self._replace(asset, partition, partial(_write_row_groups, groups, where))
+
+    def _replace(self, asset: str, partition: str, write_to: Callable[[Any], None]) -> UPath:
         target = self.path(asset, partition)
         if is_local(target):
-            _replace_file(target, table)
+            _replace_file(target, write_to)
         else:
-            _put_object(target, table)
+            _put_object(target, write_to)
         return target
 
     def write_all(
@@ -163,16 +178,48 @@ def a_few_at_a_time(work: Callable[[T], R], items: Iterable[T], workers: int) ->
             yield pending.popleft().result()
 
 
-def _replace_file(target: UPath, table: pa.Table) -> None:
+def _write_table(table: pa.Table, sink: Any) -> None:
+    pq.write_table(table, sink, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL)
+
+
+def _write_row_groups(groups: Iterable[pa.Table], where: str, sink: Any) -> None:
+    writer: pq.ParquetWriter | None = None
+    try:
+        for group in groups:
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    sink, group.schema, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL
+                )
+            writer.write_table(group)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError(f"{where}: no rows to write")
+
+
+def _row_groups(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
+    """``tables`` gathered into tables of ``ROW_GROUP_ROWS`` rows or more (the last: fewer)."""
+    gathered: list[pa.Table] = []
+    rows = 0
+    for table in tables:
+        gathered.append(table)
+        rows += table.num_rows
+        if rows >= ROW_GROUP_ROWS:
+            yield pa.concat_tables(gathered)
+            gathered, rows = [], 0
+    if gathered:
+        yield pa.concat_tables(gathered)
+
+
+def _replace_file(target: UPath, write_to: Callable[[Any], None]) -> None:
     """Temp file in the target's folder, fsync, then rename over the target."""
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(target)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temp, "wb") as sink:
-            pq.write_table(
-                table, sink, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL
-            )
+            write_to(sink)
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(temp, target)
@@ -180,14 +227,14 @@ def _replace_file(target: UPath, table: pa.Table) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _put_object(target: UPath, table: pa.Table) -> None:
+def _put_object(target: UPath, write_to: Callable[[Any], None]) -> None:
     """The whole file in one upload, which an object store makes visible only once complete.
 
     Not ``target.open("wb")``: an fsspec file closed by an exception still commits what it has,
     which would replace a good partition with a truncated one.
     """
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL)
+    write_to(sink)
     target.fs.pipe_file(target.path, sink.getvalue().to_pybytes())
 
 

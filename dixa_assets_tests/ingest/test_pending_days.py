@@ -7,14 +7,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from dixa_assets.arrow.schemas import MESSAGES
-from dixa_assets.defs.metadata import PREVIEW_ROWS
+from dixa_assets.defs.metadata import PREVIEW_ROWS, first_rows
 from dixa_assets.defs.raw.day_files import store_day
 from dixa_assets.defs.raw.export_assets import RAW_EXPORTS
 from dixa_assets.exports_api import ExportsClient, Window, decoding_pool, json_stream
 from dixa_assets.ingest.exports import DayStream
+from dixa_assets.ingest.pending_days import PendingDay, write_batch
+from dixa_assets.lake import parquet
 from dixa_assets.lake.parquet import ParquetLake
 from dixa_assets.simulator import Gateway
 from dixa_assets_tests.conftest import TOKEN, day_ms
@@ -92,3 +95,49 @@ def test_a_stored_days_preview_does_not_keep_the_day_in_memory(tmp_path):
     assert all(type(value) in (str, int) for row in day.head for value in row.values())
     empty = store_day(lake, "some_asset", "2025-02-04", Window(0, 1000), rows[:0], "created_at")
     assert empty.head == []
+
+
+def day_in_files(records: list[dict], tmp_path, batch: int) -> PendingDay:
+    """The first day's ``records`` as a fetch leaves them: a temporary file per batch."""
+    key = DAYS[0][0]
+    files = [
+        write_batch(records[i : i + batch], MESSAGES, "test", [DAYS[0]], tmp_path).files[key]
+        for i in range(0, len(records), batch)
+    ]
+    return PendingDay(key, files, MESSAGES)
+
+
+def test_a_day_nothing_is_merged_into_is_written_piece_by_piece(simulator, tmp_path, monkeypatch):
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 20)
+    key, window = DAYS[0]
+    truth = simulator.organisation.messages(window.start_ms, window.end_ms)
+    assert len(truth) > 60
+    lake = ParquetLake(tmp_path / "lake")
+    day = store_day(
+        lake, "dixa_messages", key, window, day_in_files(truth, tmp_path, 7), "created_at"
+    )
+    stored = pq.ParquetFile(lake.path("dixa_messages", key))
+    assert stored.metadata.num_row_groups == -(-len(truth) // 21)  # 3 files of 7 rows a group
+    rows = stored.read()
+    assert rows.column("id").to_pylist() == [m["id"] for m in truth]
+    assert rows.schema == lake.read_partition("dixa_messages", key).schema  # as conformed
+    assert day.rows == len(truth) and day.versions_kept == 0
+    assert day.head == first_rows(rows)
+    assert not any(tmp_path.glob(".*.arrow"))
+
+
+def test_a_day_with_an_id_twice_is_read_whole_and_keeps_the_last_version(
+    simulator, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 20)
+    key, window = DAYS[0]
+    truth = simulator.organisation.messages(window.start_ms, window.end_ms)
+    again = {**truth[5], "direction": "edited"}  # same created_at: the later arrival wins
+    pending = day_in_files([*truth, again], tmp_path, 7)
+    day = store_day(ParquetLake(tmp_path), "dixa_messages", key, window, pending, "created_at")
+    stored = pq.ParquetFile(ParquetLake(tmp_path).path("dixa_messages", key))
+    assert stored.metadata.num_row_groups == 1  # one table, as lake.write writes it
+    rows = {r["id"]: r for r in stored.read().to_pylist()}
+    assert sorted(rows) == sorted(m["id"] for m in truth)
+    assert rows[again["id"]]["direction"] == "edited"
+    assert day.rows == len(truth) and pending.duplicates_dropped == 1

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dixa_assets.lake import parquet
 from dixa_assets.lake.parquet import STALE_TEMP_SECONDS, ParquetLake, PartitionMissing
 
 
@@ -66,6 +67,34 @@ def test_a_write_that_fails_midway_on_s3_leaves_the_previous_object(s3_lake_url,
         lake.write("a", "2025-01-01", pa.table({"x": [2]}))
     monkeypatch.undo()
     assert lake.read("a", ["2025-01-01"]).num_rows == 1000
+
+
+def test_a_partition_written_piece_by_piece_is_the_whole_table_in_row_groups(lake_url, monkeypatch):
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 5)
+    lake = ParquetLake(lake_url)
+    pieces = [pa.table({"x": list(range(n, n + 3)), "y": ["a"] * 3}) for n in range(0, 30, 3)]
+    lake.write("a", "2025-01-01", pa.table({"x": [-1], "y": ["old"]}))
+    path = lake.write_pieces("a", "2025-01-01", iter(pieces))
+    assert lake.read("a", ["2025-01-01"]).equals(pa.concat_tables(pieces))
+    with path.fs.open(path.path, "rb") as file:
+        assert pq.ParquetFile(file).metadata.num_row_groups == 5  # 6 rows each: 2 pieces
+    assert [p.name for p in path.parent.iterdir()] == ["2025-01-01.parquet"]
+
+
+def test_a_piece_by_piece_write_that_fails_midway_leaves_the_previous_file(lake_url, monkeypatch):
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 2)
+    lake = ParquetLake(lake_url)
+    lake.write("a", "2025-01-01", pa.table({"x": [1]}))
+
+    def pieces():
+        yield pa.table({"x": [2, 3]})  # a row group written
+        yield pa.table({"x": [4, 5]})
+        raise OSError("killed")
+
+    with pytest.raises(OSError, match="killed"):
+        lake.write_pieces("a", "2025-01-01", pieces())
+    assert lake.read("a", ["2025-01-01"]).column("x").to_pylist() == [1]
+    assert sorted(p.name for p in (lake.root / "a").iterdir()) == ["2025-01-01.parquet"]
 
 
 def test_stale_temps_of_a_crashed_writer_are_removed_but_fresh_ones_kept(tmp_path):

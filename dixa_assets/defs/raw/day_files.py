@@ -7,15 +7,15 @@ day (its row count, its first rows) describes the file as written, not the rows 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from dixa_assets.arrow.daily_split import split_by_windows
 from dixa_assets.arrow.duplicates import keep_newest
-from dixa_assets.defs.metadata import first_rows
+from dixa_assets.defs.metadata import PREVIEW_ROWS, first_rows
 from dixa_assets.exports_api import Window
 from dixa_assets.lake.parquet import PARALLEL_WRITES, ParquetLake, a_few_at_a_time
 
@@ -43,21 +43,30 @@ def store_days(
     return store_each(lake, asset, days, partition_column, keep_versions_by)
 
 
+class NewRows(Protocol):
+    """A day's fetched rows, still in temporary files (:class:`.pending_days.PendingDay`)."""
+
+    rows: int
+
+    def read(self) -> pa.Table: ...
+
+    def pieces(self) -> Iterator[pa.Table] | None: ...
+
+
 def store_each(
     lake: ParquetLake,
     asset: str,
-    days: Iterable[tuple[str, Window, pa.Table | Callable[[], pa.Table]]],
+    days: Iterable[tuple[str, Window, pa.Table | NewRows]],
     partition_column: str,
     keep_versions_by: str | None = None,
 ) -> list[DayStored]:
-    """:func:`store_day` for each ``(key, window, rows)``, a few at a time. ``rows`` may be a
-    function that reads them: it is called in the writing thread, so only the few days being
+    """:func:`store_day` for each ``(key, window, rows)``, a few at a time. ``rows`` may be still
+    in files (:class:`NewRows`): they are read in the writing thread, so only the few days being
     written are in memory."""
 
-    def store(day: tuple[str, Window, pa.Table | Callable[[], pa.Table]]) -> DayStored:
+    def store(day: tuple[str, Window, pa.Table | NewRows]) -> DayStored:
         key, window, rows = day
-        table = rows() if callable(rows) else rows
-        return store_day(lake, asset, key, window, table, partition_column, keep_versions_by)
+        return store_day(lake, asset, key, window, rows, partition_column, keep_versions_by)
 
     return list(a_few_at_a_time(store, days, PARALLEL_WRITES))
 
@@ -67,7 +76,7 @@ def store_day(
     asset: str,
     key: str,
     window: Window,
-    rows: pa.Table,
+    rows: pa.Table | NewRows,
     partition_column: str,
     keep_versions_by: str | None = None,
 ) -> DayStored:
@@ -76,17 +85,36 @@ def store_day(
     With ``keep_versions_by`` (an id column), the day keeps the rows of its previous file whose
     id the new rows lack or hold in an older ``partition_column`` version (see
     :func:`.duplicates.keep_newest`); without it, the day's file is replaced by its new rows.
+    New rows still in files are written piece by piece when nothing is to be merged (no previous
+    file to keep versions of, no id twice): the day is then never in memory whole.
     """
-    kept = 0
     with lake.lock(asset, key):
+        stored = lake.read_partition(asset, key) if keep_versions_by is not None else None
+        pieces = None if isinstance(rows, pa.Table) or stored is not None else rows.pieces()
+        if pieces is not None:
+            head: list[dict[str, Any]] = []
+            lake.write_pieces(asset, key, _noting_first_rows(pieces, head))
+            return DayStored(key, rows.rows, 0, head)  # type: ignore[union-attr]
+        table = rows if isinstance(rows, pa.Table) else rows.read()
+        kept = 0
         if keep_versions_by is not None:
-            rows, kept = keep_newest(
-                lake.read_partition(asset, key),
-                rows,
+            table, kept = keep_newest(
+                stored,
+                table,
                 keep_versions_by,
                 partition_column,
                 (window.start_ms, window.end_ms),
                 f"{asset} partition {key}",
             )
-        lake.write(asset, key, rows)
-    return DayStored(key, rows.num_rows, kept, first_rows(rows))
+        lake.write(asset, key, table)
+    return DayStored(key, table.num_rows, kept, first_rows(table))
+
+
+def _noting_first_rows(
+    pieces: Iterable[pa.Table], head: list[dict[str, Any]]
+) -> Iterator[pa.Table]:
+    """``pieces`` unchanged, the preview's rows added to ``head`` on the way."""
+    for piece in pieces:
+        if len(head) < PREVIEW_ROWS:
+            head += first_rows(piece)[: PREVIEW_ROWS - len(head)]
+        yield piece

@@ -161,7 +161,7 @@ def build_raw_asset(
                     stored = store_each(
                         lake,
                         export.asset_name,
-                        [(day.key, windows[day.key], day.read) for day in days],
+                        [(day.key, windows[day.key], day) for day in days],
                         export.spec.partition_field,
                         export.keep_versions_by,
                     )
