@@ -90,11 +90,12 @@ def store_day(
     """
     with lake.lock(asset, key):
         stored = lake.read_partition(asset, key) if keep_versions_by is not None else None
-        pieces = None if isinstance(rows, pa.Table) or stored is not None else rows.pieces()
-        if pieces is not None:
-            head: list[dict[str, Any]] = []
-            lake.write_pieces(asset, key, _noting_first_rows(pieces, head))
-            return DayStored(key, rows.rows, 0, head)  # type: ignore[union-attr]
+        if not isinstance(rows, pa.Table):
+            pieces = rows.pieces() if stored is None else None
+            if pieces is not None:
+                head: list[dict[str, Any]] = []
+                lake.write_pieces(asset, key, _noting_first_rows(pieces, head))
+                return DayStored(key, rows.rows, 0, head)
         table = rows if isinstance(rows, pa.Table) else rows.read()
         kept = 0
         if keep_versions_by is not None:
