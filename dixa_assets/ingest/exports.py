@@ -121,5 +121,8 @@ class DayStream:
             done = next_day
             while done < len(self._days) and self._days[done][1].end_ms <= piece.window.end_ms:
                 done += 1
+            if done == len(self._days):
+                # Every answer is in: the workers' memory is not needed to write the last days.
+                self._client.release_decoding_workers()
             yield [(key, files.pop(key, [])) for key, _ in self._days[next_day:done]]
             next_day = done

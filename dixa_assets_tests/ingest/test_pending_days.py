@@ -4,6 +4,7 @@ go whatever happens. Real requests to the simulator, checked against its ground 
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import date, timedelta
 
 import pyarrow as pa
@@ -141,3 +142,23 @@ def test_a_day_with_an_id_twice_is_read_whole_and_keeps_the_last_version(
     assert sorted(rows) == sorted(m["id"] for m in truth)
     assert rows[again["id"]]["direction"] == "edited"
     assert day.rows == len(truth) and pending.duplicates_dropped == 1
+
+
+def test_the_decoding_workers_are_let_go_once_the_last_answer_is_in(
+    simulator, tmp_path, monkeypatch
+):
+    # Answers over 300 records are refused (504), so the week comes in several pieces, each
+    # decoded by worker processes; the last days are written without them (55 MiB each).
+    monkeypatch.setattr(decoding_pool, "PARALLEL_FROM_BYTES", 0)  # every answer to workers
+    simulator.gateway = Gateway(max_records=300)
+    workers_at_each_yield = []
+    try:
+        client, days = stream(simulator, tmp_path)
+        with client:
+            for _ in days:
+                workers_at_each_yield.append(len(multiprocessing.active_children()))
+    finally:
+        simulator.gateway = None
+    assert len(workers_at_each_yield) > 1
+    assert workers_at_each_yield[0] > 0
+    assert workers_at_each_yield[-1] == 0
