@@ -14,6 +14,7 @@ body in one piece.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -22,10 +23,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from dixa_assets.exports_api import worker_processes
 from dixa_assets.exports_api.answer import Decoded, Record, Sink, check_batch
 from dixa_assets.exports_api.json_stream import Unchecked
 from dixa_assets.exports_api.windows import Window
-from dixa_assets.exports_api.worker_processes import worker_pool
 
 C = TypeVar("C")
 # Bodies smaller than this are decoded in the requesting thread: starting workers costs more.
@@ -37,8 +38,9 @@ PARALLEL_BATCH_BYTES = 2 * 1024 * 1024
 class ConvertingSink(Sink[Any], Protocol[C]):
     """A sink whose conversion can run in another process.
 
-    ``convert`` must be picklable (a module-level function, or a ``functools.partial`` of one);
-    ``add_converted`` takes its result in this process, in the body's order.
+    ``convert`` must be picklable (a function of an importable module, not of the main script,
+    or a ``functools.partial`` of one: the workers do not run the main script); ``add_converted``
+    takes its result in this process, in the body's order.
     """
 
     convert: Callable[[list[Record]], C]
@@ -70,27 +72,38 @@ class DecodingPool:
         self.from_bytes = PARALLEL_FROM_BYTES  # read now: tests make it small
         self.batch_bytes = PARALLEL_BATCH_BYTES
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()
         self._broken = False
 
     @property
     def enabled(self) -> bool:
-        return self.processes > 0
+        return self.processes > 0 and worker_processes.AVAILABLE
 
     def submit(
         self, unchecked: Unchecked, filters: Mapping[str, Window], convert: Callable[..., C]
     ) -> Future[Decoded[C] | None]:
         """The batch's result to come; computed here at once if the workers are gone."""
-        if not self._broken:
-            if self._pool is None:
-                module = getattr(getattr(convert, "func", convert), "__module__", None)
-                self._pool = worker_pool(self.processes, [__name__, *([module] if module else [])])
+        pool = self._running(convert)
+        if pool is not None:
             try:
-                return self._pool.submit(decode_batch, unchecked.elements, filters, convert)
+                return pool.submit(decode_batch, unchecked.elements, filters, convert)
             except BrokenProcessPool:
                 self.broken()
+            except RuntimeError:  # shut down meanwhile by another answer's thread, as broken
+                if not self._broken:
+                    raise
         done: Future[Decoded[C] | None] = Future()
         done.set_result(decode_batch(unchecked.elements, filters, convert))
         return done
+
+    def _running(self, convert: Callable[..., Any]) -> ProcessPoolExecutor | None:
+        """The workers, started on first use; None once they are gone for good."""
+        with self._starting:  # two answers' threads may both be the first to submit
+            if self._pool is None and not self._broken:
+                module = getattr(getattr(convert, "func", convert), "__module__", None)
+                preload = [__name__, *([module] if module else [])]
+                self._pool = worker_processes.worker_pool(self.processes, preload)
+            return self._pool
 
     def broken(self) -> None:
         """A worker died (killed for memory, say): decode here from now on; nothing is lost,
